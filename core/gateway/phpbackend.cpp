@@ -1,7 +1,6 @@
 #include "phpbackend.h"
 
-const char *phpOutcomeName(PhpOutcome outcome)
-{
+const char *phpOutcomeName(PhpOutcome outcome) {
     switch (outcome) {
     case PhpOutcome::Ok:
         return "ok";
@@ -17,8 +16,7 @@ const char *phpOutcomeName(PhpOutcome outcome)
     return "unknown";
 }
 
-QByteArray PhpResponse::header(const QByteArray &name) const
-{
+QByteArray PhpResponse::header(const QByteArray &name) const {
     for (const auto &h : headers) {
         if (h.first.compare(name, Qt::CaseInsensitive) == 0)
             return h.second;

@@ -29,9 +29,9 @@ const char *phpOutcomeName(PhpOutcome outcome);
 /// PHP's answer to one PhpRequest, CGI headers already parsed.
 struct PhpResponse {
     PhpOutcome outcome = PhpOutcome::Ok;
-    QString error;        // human-readable detail when outcome != Ok
-    int status = 200;     // from the CGI Status: header (200 when absent)
-    QByteArray reason;    // reason phrase from Status:, may be empty
+    QString error;     // human-readable detail when outcome != Ok
+    int status = 200;  // from the CGI Status: header (200 when absent)
+    QByteArray reason; // reason phrase from Status:, may be empty
     QByteArray contentType;
     QList<QPair<QByteArray, QByteArray>> headers; // every CGI header but Status, in order
     QByteArray body;

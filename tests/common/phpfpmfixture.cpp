@@ -22,30 +22,24 @@ constexpr int StopTimeoutMs = 5000;
 } // namespace
 
 PhpFpmFixture::PhpFpmFixture()
-    : PhpFpmFixture(Options{})
-{
-}
+    : PhpFpmFixture(Options{}) {}
 
 PhpFpmFixture::PhpFpmFixture(Options options)
-    : m_options(options)
-{
-}
+    : m_options(options) {}
 
-PhpFpmFixture::~PhpFpmFixture()
-{
+PhpFpmFixture::~PhpFpmFixture() {
     stop();
 }
 
-QString PhpFpmFixture::findBinary()
-{
+QString PhpFpmFixture::findBinary() {
     const QString fromEnv = qEnvironmentVariable("WSGATE_PHP_FPM");
     if (!fromEnv.isEmpty())
         return fromEnv;
     const QStringList dirs{QStringLiteral("/usr/sbin"), QStringLiteral("/usr/local/sbin"),
                            QStringLiteral("/usr/bin"), QStringLiteral("/usr/local/bin")};
-    for (const QString &name : {QStringLiteral("php-fpm8.2"), QStringLiteral("php-fpm8.3"),
-                                QStringLiteral("php-fpm8.4"), QStringLiteral("php-fpm8.1"),
-                                QStringLiteral("php-fpm")}) {
+    for (const QString &name :
+         {QStringLiteral("php-fpm8.2"), QStringLiteral("php-fpm8.3"), QStringLiteral("php-fpm8.4"),
+          QStringLiteral("php-fpm8.1"), QStringLiteral("php-fpm")}) {
         const QString found = QStandardPaths::findExecutable(name, dirs);
         if (!found.isEmpty())
             return found;
@@ -56,43 +50,36 @@ QString PhpFpmFixture::findBinary()
     return {};
 }
 
-QString PhpFpmFixture::scriptDir()
-{
+QString PhpFpmFixture::scriptDir() {
     return QStringLiteral(WSGATE_TEST_PHP_DIR);
 }
 
-QString PhpFpmFixture::script(const QString &name)
-{
+QString PhpFpmFixture::script(const QString &name) {
     return scriptDir() + QLatin1Char('/') + name;
 }
 
-QString PhpFpmFixture::runtimeDir() const
-{
+QString PhpFpmFixture::runtimeDir() const {
     return m_dir.path();
 }
 
-QString PhpFpmFixture::socketPath() const
-{
+QString PhpFpmFixture::socketPath() const {
     return m_dir.filePath(QStringLiteral("fpm.sock"));
 }
 
-QString PhpFpmFixture::fastcgiAddress() const
-{
+QString PhpFpmFixture::fastcgiAddress() const {
     if (m_options.tcp)
         return QStringLiteral("tcp:127.0.0.1:%1").arg(m_port);
     return QStringLiteral("unix:") + socketPath();
 }
 
-QString PhpFpmFixture::logText() const
-{
+QString PhpFpmFixture::logText() const {
     QFile f(m_dir.filePath(QStringLiteral("fpm.log")));
     if (!f.open(QIODevice::ReadOnly))
         return {};
     return QString::fromUtf8(f.readAll());
 }
 
-bool PhpFpmFixture::writeConfig(QString *error)
-{
+bool PhpFpmFixture::writeConfig(QString *error) {
     if (m_options.tcp && m_port == 0) {
         // Reserve a free loopback port; php-fpm binds it right after we release it.
         QTcpServer probe;
@@ -122,8 +109,8 @@ bool PhpFpmFixture::writeConfig(QString *error)
         conf += QStringLiteral("ping.path = /fpm-ping\n");
     }
     if (m_options.requestTerminateSec > 0)
-        conf += QStringLiteral("request_terminate_timeout = %1\n")
-                    .arg(m_options.requestTerminateSec);
+        conf +=
+            QStringLiteral("request_terminate_timeout = %1\n").arg(m_options.requestTerminateSec);
     // No error_log for the pool: PHP's warnings and error_log() then travel as FastCGI STDERR.
     conf += QStringLiteral("catch_workers_output = no\n");
     conf += QStringLiteral("clear_env = yes\n");
@@ -142,8 +129,7 @@ bool PhpFpmFixture::writeConfig(QString *error)
     return true;
 }
 
-bool PhpFpmFixture::start(QString *error)
-{
+bool PhpFpmFixture::start(QString *error) {
     if (isRunning())
         return true;
     const QString binary = findBinary();
@@ -185,8 +171,7 @@ bool PhpFpmFixture::start(QString *error)
     return true;
 }
 
-bool PhpFpmFixture::waitUntilListening(int timeoutMs)
-{
+bool PhpFpmFixture::waitUntilListening(int timeoutMs) {
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
         if (!m_process || m_process->state() == QProcess::NotRunning)
@@ -207,8 +192,7 @@ bool PhpFpmFixture::waitUntilListening(int timeoutMs)
     return false;
 }
 
-void PhpFpmFixture::stop()
-{
+void PhpFpmFixture::stop() {
     if (!m_process)
         return;
     if (m_process->state() != QProcess::NotRunning) {
@@ -226,12 +210,10 @@ void PhpFpmFixture::stop()
     QFile::remove(socketPath());
 }
 
-bool PhpFpmFixture::isRunning() const
-{
+bool PhpFpmFixture::isRunning() const {
     return m_process && m_process->state() != QProcess::NotRunning;
 }
 
-qint64 PhpFpmFixture::pid() const
-{
+qint64 PhpFpmFixture::pid() const {
     return m_process ? m_process->processId() : 0;
 }

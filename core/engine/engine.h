@@ -1,0 +1,68 @@
+#pragma once
+
+#include "config/configuration.h"
+
+#include <QObject>
+
+#include <memory>
+
+class FastCgiPool;
+class FpmPoller;
+class Gateway;
+class HttpServer;
+class ManagedPhp;
+class Metrics;
+class PushApi;
+class TrafficLog;
+
+/// Everything a running wsgate needs, built from one Configuration: managed PHP (--demo), the
+/// FastCGI pool, the gateway, the push API and the PHP-FPM status poller. wsgated runs it on
+/// the main thread, the console on a worker thread of its own.
+class Engine final : public QObject {
+    Q_OBJECT
+public:
+    explicit Engine(const Configuration &config, QObject *parent = nullptr);
+    ~Engine() override;
+
+    /// Starts every part; false (and everything stopped) with a message naming the problem.
+    bool start(QString *error);
+    /// Graceful stop (see Gateway::stop); emits stopped() when done.
+    void stop();
+    bool isRunning() const { return m_running; }
+
+    const Configuration &config() const { return m_config; }
+    // Parts; null when not running (or, for managedPhp, when not in --demo).
+    Gateway *gateway() const { return m_gateway.get(); }
+    PushApi *pushApi() const { return m_pushApi.get(); }
+    HttpServer *httpServer() const { return m_httpServer.get(); }
+    FpmPoller *fpmPoller() const { return m_fpmPoller.get(); }
+    ManagedPhp *managedPhp() const { return m_managedPhp.get(); }
+    FastCgiPool *pool() const { return m_pool.get(); }
+    // Always there, thread-safe to read from any thread.
+    TrafficLog *trafficLog() const { return m_log.get(); }
+    Metrics *metrics() const { return m_metrics.get(); }
+
+    /// Prometheus text for GET /metrics: gateway counters, pool gauges, PHP-FPM gauges.
+    QByteArray metricsText() const;
+
+Q_SIGNALS:
+    /// Fires when start() has brought every part up.
+    void started();
+    /// Fires once when a stop has completed.
+    void stopped();
+    /// Fires for every line worth logging; level is "debug", "info" or "warning".
+    void logLine(const QString &level, const QString &text);
+
+private:
+    Configuration m_config;
+    std::unique_ptr<TrafficLog> m_log;
+    std::unique_ptr<Metrics> m_metrics;
+    std::unique_ptr<ManagedPhp> m_managedPhp;
+    std::unique_ptr<FastCgiPool> m_pool;
+    std::unique_ptr<FastCgiPool> m_statusPool;
+    std::unique_ptr<Gateway> m_gateway;
+    std::unique_ptr<HttpServer> m_httpServer;
+    std::unique_ptr<PushApi> m_pushApi;
+    std::unique_ptr<FpmPoller> m_fpmPoller;
+    bool m_running = false;
+};

@@ -1,0 +1,36 @@
+#pragma once
+
+#include "trafficentry.h"
+
+#include <QMutex>
+#include <QVector>
+
+#include <deque>
+
+/// Bounded ring of traffic entries with increasing ids; thread-safe. entriesSince() serves the
+/// GUI, the headless log and HTTP alike.
+class TrafficLog final {
+public:
+    explicit TrafficLog(int capacity = 10000, qint64 bodyCapBytes = 64 * 1024);
+
+    /// Stamps id and time (if unset), truncates the body to the cap, stores; returns the id.
+    quint64 append(TrafficEntry entry);
+    /// Entries with id > lastId, oldest first, at most `max`.
+    QVector<TrafficEntry> entriesSince(quint64 lastId, int max = 100000) const;
+    /// The entry with this id, if still in the ring.
+    bool entry(quint64 id, TrafficEntry *out) const;
+    quint64 lastId() const;
+    void clear();
+    void setCapacity(int capacity);
+    int capacity() const;
+    qint64 bodyCapBytes() const { return m_bodyCap; }
+    /// Truncates `body` to the cap; returns true when it was cut.
+    bool capBody(QByteArray &body) const;
+
+private:
+    mutable QMutex m_mutex;
+    std::deque<TrafficEntry> m_entries;
+    int m_capacity;
+    qint64 m_bodyCap;
+    quint64 m_nextId = 1;
+};
