@@ -88,11 +88,11 @@ int main(int argc, char *argv[]) {
         sigaction(SIGTERM, &sa, nullptr);
         std::signal(SIGPIPE, SIG_IGN);
         auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
-        int signals = 0;
-        QObject::connect(notifier, &QSocketNotifier::activated, &app, [&engine, &signals] {
+        int signalCount = 0;
+        QObject::connect(notifier, &QSocketNotifier::activated, &app, [&engine, &signalCount] {
             char c;
             [[maybe_unused]] const auto n = ::read(g_signalPipe[0], &c, 1);
-            if (++signals > 1) {
+            if (++signalCount > 1) {
                 writeLine(QStringLiteral("warning"), QStringLiteral("second signal: exiting now"));
                 std::_Exit(1);
             }
