@@ -1,0 +1,393 @@
+#include "fastcgiconnection.h"
+
+#include "fastcgicodec.h"
+
+#include <QAbstractSocket>
+#include <QIODevice>
+#include <QLocalSocket>
+
+#include <algorithm>
+
+#ifdef Q_OS_UNIX
+#include <cerrno>
+#include <sys/socket.h>
+#endif
+
+namespace {
+
+// PHP-FPM does not multiplex, so every request on a connection can use the same id.
+constexpr quint16 kRequestId = 1;
+// Bodies up to this size are encoded with the params into one buffer and written at once;
+// bigger ones are written record by record straight from the caller's buffer (no copy).
+constexpr qsizetype kInlineBodyBytes = 64 * 1024;
+// Buffers bigger than this are released after a request instead of being kept for reuse.
+constexpr qsizetype kRetainedBufferBytes = 256 * 1024;
+// At most this much is read from the device per read() call.
+constexpr qsizetype kReadChunkBytes = 256 * 1024;
+// STDERR kept per request; PHP warnings in a loop must not grow memory without bound.
+constexpr qsizetype kMaxStderrBytes = 1024 * 1024;
+constexpr qsizetype kEndRequestBodyBytes = 8;
+
+// Looks at the socket itself (not Qt's view of it), so a FIN or RST that arrived while the
+// connection sat idle is seen even before the event loop delivers it.
+bool peerClosedOrTalked(qintptr descriptor) {
+#ifdef Q_OS_UNIX
+    if (descriptor < 0)
+        return true;
+    char byte;
+    const ssize_t n = ::recv(int(descriptor), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0)
+        return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+    return true; // 0: orderly close; > 0: bytes nobody asked for
+#else
+    Q_UNUSED(descriptor);
+    return false;
+#endif
+}
+
+} // namespace
+
+FastCgiConnection::FastCgiConnection(QIODevice *device, QObject *parent)
+    : QObject(parent)
+    , m_device(device)
+    , m_maxBodyBytes(std::numeric_limits<qint64>::max()) {
+    m_device->setParent(this);
+    connect(m_device, &QIODevice::readyRead, this, &FastCgiConnection::onReadyRead);
+    connect(m_device, &QIODevice::bytesWritten, this, &FastCgiConnection::onBytesWritten);
+    connect(m_device, &QIODevice::readChannelFinished, this,
+            [this] { onTransportClosed(QStringLiteral("end of stream")); });
+    if (auto *socket = qobject_cast<QAbstractSocket *>(m_device)) {
+        connect(socket, &QAbstractSocket::connected, this, &FastCgiConnection::onConnected);
+        connect(socket, &QAbstractSocket::disconnected, this,
+                [this] { onTransportClosed(QStringLiteral("closed by peer")); });
+        connect(socket, &QAbstractSocket::errorOccurred, this,
+                [this, socket] { onTransportClosed(socket->errorString()); });
+    } else if (auto *socket = qobject_cast<QLocalSocket *>(m_device)) {
+        connect(socket, &QLocalSocket::connected, this, &FastCgiConnection::onConnected);
+        connect(socket, &QLocalSocket::disconnected, this,
+                [this] { onTransportClosed(QStringLiteral("closed by peer")); });
+        connect(socket, &QLocalSocket::errorOccurred, this,
+                [this, socket] { onTransportClosed(socket->errorString()); });
+    }
+    m_state = deviceConnected() ? State::Idle : State::Connecting;
+    m_progress.start();
+}
+
+FastCgiConnection::~FastCgiConnection() {
+    // The device dies with us; its last signals must not reach a half-destroyed object.
+    QObject::disconnect(m_device, nullptr, this, nullptr);
+}
+
+void FastCgiConnection::setMaxBodyBytes(qint64 bytes) {
+    m_maxBodyBytes = bytes;
+}
+
+bool FastCgiConnection::deviceConnected() const {
+    if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
+        return socket->state() == QAbstractSocket::ConnectedState;
+    if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
+        return socket->state() == QLocalSocket::ConnectedState;
+    return m_device->isOpen();
+}
+
+bool FastCgiConnection::isIdleAndAlive() const {
+    if (m_state != State::Idle || !deviceConnected() || m_device->bytesAvailable() > 0)
+        return false;
+    if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
+        return !peerClosedOrTalked(socket->socketDescriptor());
+    if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
+        return !peerClosedOrTalked(socket->socketDescriptor());
+    return true;
+}
+
+bool FastCgiConnection::start(const PhpRequest &request, bool keepConn) {
+    if ((m_state != State::Idle && m_state != State::Connecting) || m_requestPending)
+        return false;
+    ++m_requestCount;
+    m_keepConn = keepConn;
+    m_bytesSent = 0;
+    m_stdoutEnded = false;
+    m_records.reset();
+    m_cgi.reset();
+    m_cgi.setMaxBodyBytes(m_maxBodyBytes);
+    m_response = PhpResponse();
+
+    m_head.resize(0);
+    FastCgiCodec::appendBeginRequest(m_head, kRequestId, FastCgi::Responder, keepConn);
+    FastCgiCodec::appendParams(m_head, kRequestId, request.params);
+    if (request.body.size() <= kInlineBodyBytes)
+        FastCgiCodec::appendStream(m_head, FastCgi::Stdin, kRequestId, request.body);
+    else
+        m_body = request.body;
+
+    m_requestPending = true;
+    m_progress.restart();
+    if (m_state == State::Idle) {
+        m_state = State::Busy;
+        writeRequest();
+    }
+    return true;
+}
+
+void FastCgiConnection::writeRequest() {
+    m_requestPending = false;
+    m_phpTimer.start();
+    m_progress.restart();
+    bool ok = m_device->write(m_head) == m_head.size();
+    if (ok && !m_body.isEmpty()) {
+        const char *data = m_body.constData();
+        qsizetype left = m_body.size();
+        char header[FastCgi::HeaderBytes];
+        while (ok && left > 0) {
+            const quint16 n = quint16(std::min<qsizetype>(left, FastCgi::MaxContentBytes));
+            FastCgiCodec::writeRecordHeader(header, FastCgi::Stdin, kRequestId, n);
+            ok = m_device->write(header, FastCgi::HeaderBytes) == FastCgi::HeaderBytes &&
+                 m_device->write(data, n) == n;
+            data += n;
+            left -= n;
+        }
+        if (ok) {
+            FastCgiCodec::writeRecordHeader(header, FastCgi::Stdin, kRequestId, 0);
+            ok = m_device->write(header, FastCgi::HeaderBytes) == FastCgi::HeaderBytes;
+        }
+    }
+    m_body = QByteArray();
+    if (m_head.capacity() > kRetainedBufferBytes)
+        m_head = QByteArray();
+    if (!ok)
+        failRequest(sentAnyBytes() ? PhpOutcome::BadResponse : PhpOutcome::Unavailable,
+                    QStringLiteral("write failed: %1").arg(m_device->errorString()));
+}
+
+void FastCgiConnection::onConnected() {
+    if (m_state != State::Connecting)
+        return;
+    m_progress.restart();
+    if (m_requestPending) {
+        m_state = State::Busy;
+        writeRequest();
+    } else {
+        m_state = State::Idle;
+    }
+}
+
+void FastCgiConnection::onBytesWritten(qint64 bytes) {
+    m_bytesSent += bytes;
+    m_progress.restart();
+}
+
+void FastCgiConnection::onReadyRead() {
+    if (m_state == State::Idle && m_device->bytesAvailable() > 0) {
+        // PHP-FPM never speaks unasked; whatever this is, the stream is out of step.
+        m_state = State::Closed;
+        closeDevice();
+        QMetaObject::invokeMethod(
+            this, [this] { emit closed(QStringLiteral("unexpected bytes on an idle connection")); },
+            Qt::QueuedConnection);
+        return;
+    }
+    while (m_state == State::Busy) {
+        const qint64 available = m_device->bytesAvailable();
+        if (available <= 0)
+            break;
+        m_progress.restart();
+        m_readBuf.resize(qsizetype(std::min<qint64>(available, kReadChunkBytes)));
+        const qint64 got = m_device->read(m_readBuf.data(), m_readBuf.size());
+        if (got <= 0)
+            break;
+        QByteArrayView data(m_readBuf.constData(), qsizetype(got));
+        while (!data.isEmpty() && m_state == State::Busy) {
+            const auto result = m_records.parse(data);
+            data = data.sliced(result.consumed);
+            if (result.status == FastCgiRecordParser::Status::Error) {
+                failRequest(
+                    PhpOutcome::BadResponse,
+                    QStringLiteral("malformed FastCGI record: %1").arg(m_records.errorString()));
+                return;
+            }
+            if (result.status == FastCgiRecordParser::Status::Incomplete)
+                break;
+            handleRecord(m_records.type(), m_records.requestId(), m_records.content());
+        }
+        if (!data.isEmpty() && m_state == State::Idle) {
+            // Bytes after END_REQUEST: the reply was fine, the connection is not.
+            m_state = State::Closed;
+            closeDevice();
+        }
+    }
+    if (m_readBuf.capacity() > kRetainedBufferBytes && m_state != State::Busy)
+        m_readBuf = QByteArray();
+}
+
+bool FastCgiConnection::handleRecord(quint8 type, quint16 requestId, QByteArrayView content) {
+    if (requestId != kRequestId) {
+        failRequest(PhpOutcome::BadResponse,
+                    QStringLiteral("FastCGI record type %1 for request id %2, expected %3")
+                        .arg(type)
+                        .arg(requestId)
+                        .arg(kRequestId));
+        return false;
+    }
+    switch (type) {
+    case FastCgi::Stdout:
+        if (m_stdoutEnded) {
+            failRequest(PhpOutcome::BadResponse, QStringLiteral("FastCGI STDOUT after its end"));
+            return false;
+        }
+        if (content.isEmpty()) {
+            m_stdoutEnded = true;
+            return true;
+        }
+        if (m_cgi.feed(content) == CgiResponseParser::Status::Error) {
+            failRequest(PhpOutcome::BadResponse,
+                        QStringLiteral("malformed CGI response: %1").arg(m_cgi.errorString()));
+            return false;
+        }
+        return true;
+    case FastCgi::Stderr: {
+        const qsizetype room = kMaxStderrBytes - m_response.stderrData.size();
+        const qsizetype take = std::min(room, content.size());
+        if (take > 0)
+            m_response.stderrData.append(content.data(), take);
+        return true;
+    }
+    case FastCgi::EndRequest: {
+        if (content.size() < kEndRequestBodyBytes) {
+            failRequest(PhpOutcome::BadResponse,
+                        QStringLiteral("FastCGI END_REQUEST body of %1 bytes, expected %2")
+                            .arg(content.size())
+                            .arg(kEndRequestBodyBytes));
+            return false;
+        }
+        const auto *b = reinterpret_cast<const uchar *>(content.data());
+        const quint32 appStatus =
+            (quint32(b[0]) << 24) | (quint32(b[1]) << 16) | (quint32(b[2]) << 8) | quint32(b[3]);
+        switch (b[4]) {
+        case FastCgi::RequestComplete:
+            complete(appStatus);
+            return false;
+        case FastCgi::Overloaded:
+            failRequest(PhpOutcome::Overloaded, QStringLiteral("php-fpm answered OVERLOADED"));
+            return false;
+        case FastCgi::CantMpxConn:
+            failRequest(PhpOutcome::BadResponse, QStringLiteral("php-fpm answered CANT_MPX_CONN"));
+            return false;
+        case FastCgi::UnknownRole:
+            failRequest(PhpOutcome::BadResponse, QStringLiteral("php-fpm answered UNKNOWN_ROLE"));
+            return false;
+        default:
+            failRequest(PhpOutcome::BadResponse,
+                        QStringLiteral("FastCGI END_REQUEST with protocol status %1").arg(b[4]));
+            return false;
+        }
+    }
+    default:
+        failRequest(PhpOutcome::BadResponse,
+                    QStringLiteral("unexpected FastCGI record type %1").arg(type));
+        return false;
+    }
+}
+
+void FastCgiConnection::complete(quint32 appStatus) {
+    // FPM always ends STDOUT with an empty record; END_REQUEST ends it in any case.
+    if (m_cgi.finish() == CgiResponseParser::Status::Error) {
+        failRequest(PhpOutcome::BadResponse,
+                    QStringLiteral("malformed CGI response: %1").arg(m_cgi.errorString()));
+        return;
+    }
+    m_response.outcome = PhpOutcome::Ok;
+    m_response.status = m_cgi.status();
+    m_response.reason = m_cgi.reason();
+    m_response.contentType = m_cgi.contentType();
+    m_response.headers = m_cgi.takeHeaders();
+    m_response.body = m_cgi.takeBody();
+    m_response.bodyTruncated = m_cgi.bodyTruncated();
+    m_response.appStatus = appStatus;
+    m_response.phpUs = m_phpTimer.nsecsElapsed() / 1000;
+    m_progress.restart(); // from here on it measures idle time
+    if (m_keepConn && deviceConnected()) {
+        m_state = State::Idle;
+    } else {
+        m_state = State::Closed;
+        closeDevice();
+    }
+    emitFinishedLater();
+}
+
+void FastCgiConnection::failRequest(PhpOutcome outcome, const QString &error) {
+    PhpResponse response;
+    response.outcome = outcome;
+    response.error = error;
+    response.stderrData = std::move(m_response.stderrData); // often says why PHP died
+    response.phpUs = m_phpTimer.isValid() ? m_phpTimer.nsecsElapsed() / 1000 : 0;
+    m_response = std::move(response);
+    m_requestPending = false;
+    m_body = QByteArray();
+    m_state = State::Closed;
+    closeDevice();
+    emitFinishedLater();
+}
+
+void FastCgiConnection::onTransportClosed(const QString &reason) {
+    if (m_state == State::Busy && m_device->bytesAvailable() > 0)
+        onReadyRead(); // the reply may be complete in what is still buffered
+    switch (m_state) {
+    case State::Closed:
+        return;
+    case State::Busy:
+        if (sentAnyBytes())
+            failRequest(PhpOutcome::BadResponse,
+                        QStringLiteral("connection lost before END_REQUEST: %1").arg(reason));
+        else
+            failRequest(
+                PhpOutcome::Unavailable,
+                QStringLiteral("connection lost before the request was sent: %1").arg(reason));
+        return;
+    case State::Connecting:
+        if (m_requestPending) {
+            failRequest(PhpOutcome::Unavailable, QStringLiteral("cannot connect: %1").arg(reason));
+            return;
+        }
+        break;
+    case State::Idle:
+        break;
+    }
+    m_state = State::Closed;
+    closeDevice();
+    QMetaObject::invokeMethod(
+        this, [this, reason] { emit closed(reason); }, Qt::QueuedConnection);
+}
+
+void FastCgiConnection::abort(PhpOutcome outcome, const QString &error) {
+    if (m_state == State::Busy || (m_state == State::Connecting && m_requestPending)) {
+        failRequest(outcome, error);
+        return;
+    }
+    close();
+}
+
+void FastCgiConnection::close() {
+    if (m_state == State::Closed)
+        return;
+    m_state = State::Closed;
+    m_requestPending = false;
+    closeDevice();
+}
+
+void FastCgiConnection::closeDevice() {
+    if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
+        socket->abort();
+    else if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
+        socket->abort();
+    else
+        m_device->close();
+}
+
+void FastCgiConnection::emitFinishedLater() {
+    QMetaObject::invokeMethod(
+        this, [this] { emit finished(); }, Qt::QueuedConnection);
+}
+
+PhpResponse FastCgiConnection::takeResponse() {
+    return std::move(m_response);
+}

@@ -1,0 +1,98 @@
+#pragma once
+
+#include "cgiresponseparser.h"
+#include "fastcgirecordparser.h"
+#include "gateway/phpbackend.h"
+
+#include <QByteArray>
+#include <QElapsedTimer>
+#include <QObject>
+
+class QIODevice;
+
+/// One FastCGI connection to PHP-FPM: runs one request at a time over a QIODevice.
+///
+/// The device may still be connecting (QTcpSocket, QLocalSocket): the request is written
+/// once it is connected. Any other open QIODevice is taken as connected, so tests can hand
+/// it canned bytes. After any failure the connection is Closed for good; with keep-conn it
+/// returns to Idle after END_REQUEST.
+class FastCgiConnection final : public QObject {
+    Q_OBJECT
+public:
+    enum class State {
+        Connecting, // transport not up yet; a request may already be waiting
+        Idle,       // connected, no request
+        Busy,       // a request is in flight
+        Closed,     // failed or closed; never used again
+    };
+
+    /// Takes ownership of `device` (reparents it to this object).
+    explicit FastCgiConnection(QIODevice *device, QObject *parent = nullptr);
+    ~FastCgiConnection() override;
+
+    State state() const { return m_state; }
+    QIODevice *device() const { return m_device; }
+
+    /// Body bytes kept per response; the rest is dropped and PhpResponse::bodyTruncated set.
+    void setMaxBodyBytes(qint64 bytes);
+
+    /// Starts a request (allowed while Connecting or Idle; returns false otherwise).
+    /// The request's bytes are handed to the device once it is connected; the body is
+    /// shared, not copied, until then.
+    bool start(const PhpRequest &request, bool keepConn);
+    /// Ends the request in flight (or the connect attempt) with `outcome`, and closes.
+    void abort(PhpOutcome outcome, const QString &error);
+    /// Closes without reporting anything (an idle connection the pool retires).
+    void close();
+
+    /// False when the peer has closed an idle connection or sent bytes on it unasked;
+    /// checks the socket itself, so it also sees a close the event loop has not delivered.
+    bool isIdleAndAlive() const;
+    /// Whether any byte of the current (or last) request reached the transport. A request
+    /// that failed with nothing sent can safely be retried elsewhere.
+    bool sentAnyBytes() const { return m_bytesSent > 0; }
+    /// Requests started on this connection, the current one included.
+    int requestCount() const { return m_requestCount; }
+    /// Time since the last byte moved in either direction (Busy) or since the state began.
+    qint64 msSinceProgress() const { return m_progress.elapsed(); }
+
+    /// The result of the request that just finished; valid after finished().
+    PhpResponse takeResponse();
+
+signals:
+    /// The current request ended, successfully or not; delivered queued, so the receiver
+    /// may delete this object. state() is then Idle (reusable) or Closed.
+    void finished();
+    /// The connection closed or failed while no request was in flight; delivered queued.
+    void closed(const QString &reason);
+
+private:
+    void onConnected();
+    void onReadyRead();
+    void onBytesWritten(qint64 bytes);
+    void onTransportClosed(const QString &reason);
+    void writeRequest();
+    bool handleRecord(quint8 type, quint16 requestId, QByteArrayView content);
+    void complete(quint32 appStatus);
+    void failRequest(PhpOutcome outcome, const QString &error);
+    void closeDevice();
+    void emitFinishedLater();
+    bool deviceConnected() const;
+
+    QIODevice *m_device;
+    State m_state = State::Connecting;
+    bool m_keepConn = false;
+    bool m_requestPending = false; // start() called, bytes not yet handed to the device
+    bool m_stdoutEnded = false;
+    int m_requestCount = 0;
+    qint64 m_bytesSent = 0;
+    qint64 m_maxBodyBytes;
+    QByteArray m_head;    // BEGIN_REQUEST + PARAMS (+ small STDIN), reused between requests
+    QByteArray m_body;    // shared with the caller's PhpRequest until written
+    QByteArray m_readBuf; // reused between reads
+    FastCgiRecordParser m_records;
+    CgiResponseParser m_cgi;
+    PhpResponse m_response;
+    QElapsedTimer m_progress;
+    QElapsedTimer m_phpTimer;
+};

@@ -1,0 +1,238 @@
+#include "fastcgipool.h"
+
+#include "fastcgiconnection.h"
+
+#include <QLocalSocket>
+#include <QTcpSocket>
+
+#include <algorithm>
+
+namespace {
+
+// The sweep runs at a quarter of the shortest timeout, within these bounds: often enough
+// that a timeout fires at most ~25% late, rarely enough to cost nothing when idle.
+constexpr int kMaxSweepIntervalMs = 250;
+constexpr int kMinSweepIntervalMs = 10;
+
+} // namespace
+
+FastCgiPool::FastCgiPool(FastCgiPoolOptions options, QObject *parent)
+    : PhpBackend(parent)
+    , m_options(std::move(options)) {
+    m_options.maxConnections = std::max(1, m_options.maxConnections);
+    m_options.maxQueued = std::max(0, m_options.maxQueued);
+    m_slots.reserve(size_t(m_options.maxConnections));
+    const int shortest =
+        std::min({m_options.connectTimeoutMs, m_options.readTimeoutMs, m_options.idleTimeoutMs});
+    m_sweepTimer.setInterval(std::clamp(shortest / 4, kMinSweepIntervalMs, kMaxSweepIntervalMs));
+    connect(&m_sweepTimer, &QTimer::timeout, this, &FastCgiPool::sweep);
+}
+
+FastCgiPool::~FastCgiPool() = default;
+
+void FastCgiPool::submit(PhpRequest request, Callback done) {
+    Job job;
+    job.request = std::move(request);
+    job.done = std::move(done);
+    job.queued.start();
+    m_queue.push_back(std::move(job));
+    pump(); // starts connections only: nothing here can call a callback synchronously
+    if (qsizetype(m_queue.size()) > m_options.maxQueued) {
+        Job rejected = std::move(m_queue.back());
+        m_queue.pop_back();
+        PhpResponse response;
+        response.outcome = PhpOutcome::Overloaded;
+        response.error =
+            QStringLiteral("FastCGI request queue full (%1 waiting)").arg(m_options.maxQueued);
+        replyLater(std::move(rejected.done), std::move(response));
+    }
+}
+
+PhpBackendStats FastCgiPool::stats() const {
+    PhpBackendStats s;
+    s.connections = int(m_slots.size());
+    for (const Slot &slot : m_slots) {
+        if (slot.job)
+            ++s.busy;
+        else if (slot.connection->state() == FastCgiConnection::State::Idle)
+            ++s.idle;
+    }
+    s.queued = int(m_queue.size());
+    s.maxConnections = m_options.maxConnections;
+    return s;
+}
+
+void FastCgiPool::pump() {
+    if (m_pumping)
+        return;
+    m_pumping = true;
+    while (!m_queue.empty()) {
+        // A retried request gets a fresh connection: the kept ones may all be stale.
+        const bool needsFresh = m_queue.front().retried;
+        FastCgiConnection *connection = needsFresh ? nullptr : takeIdleConnection();
+        if (!connection) {
+            if (qsizetype(m_slots.size()) >= m_options.maxConnections &&
+                !(needsFresh && closeOneIdle()))
+                break;
+            connection = openConnection();
+        }
+        Slot *slot = slotOf(connection);
+        slot->job = std::move(m_queue.front());
+        m_queue.pop_front();
+        slot->job->queueWaitUs = slot->job->queued.nsecsElapsed() / 1000;
+        connection->start(slot->job->request, m_options.keepAlive);
+        if (connection->requestCount() == 1) {
+            // Connect only now, so a connect that completes (or fails) synchronously
+            // finds the request already there.
+            if (auto *local = qobject_cast<QLocalSocket *>(connection->device()))
+                local->connectToServer(m_options.address.path);
+            else if (auto *tcp = qobject_cast<QTcpSocket *>(connection->device()))
+                tcp->connectToHost(m_options.address.host, m_options.address.port);
+        }
+    }
+    m_pumping = false;
+    updateSweepTimer();
+}
+
+FastCgiConnection *FastCgiPool::takeIdleConnection() {
+    for (;;) {
+        // Most recently used first: the others then age out and free their FPM workers.
+        FastCgiConnection *best = nullptr;
+        for (const Slot &slot : m_slots) {
+            if (!slot.job && slot.connection->state() == FastCgiConnection::State::Idle &&
+                (!best || slot.connection->msSinceProgress() < best->msSinceProgress()))
+                best = slot.connection;
+        }
+        if (!best || best->isIdleAndAlive())
+            return best;
+        removeSlot(best); // FPM closed it while idle (worker recycled, FPM restarted)
+    }
+}
+
+FastCgiConnection *FastCgiPool::openConnection() {
+    QIODevice *device = nullptr;
+    if (m_options.address.kind == FastCgiAddress::Kind::Unix) {
+        device = new QLocalSocket;
+    } else {
+        auto *tcp = new QTcpSocket;
+        tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        device = tcp;
+    }
+    auto *connection = new FastCgiConnection(device, this);
+    connection->setMaxBodyBytes(m_options.maxResponseBytes);
+    connect(connection, &FastCgiConnection::finished, this,
+            [this, connection] { onFinished(connection); });
+    connect(connection, &FastCgiConnection::closed, this,
+            [this, connection] { onClosed(connection); });
+    m_slots.push_back({connection, std::nullopt});
+    return connection;
+}
+
+bool FastCgiPool::closeOneIdle() {
+    for (const Slot &slot : m_slots) {
+        if (!slot.job && slot.connection->state() == FastCgiConnection::State::Idle) {
+            removeSlot(slot.connection);
+            return true;
+        }
+    }
+    return false;
+}
+
+FastCgiPool::Slot *FastCgiPool::slotOf(FastCgiConnection *connection) {
+    for (Slot &slot : m_slots) {
+        if (slot.connection == connection)
+            return &slot;
+    }
+    return nullptr;
+}
+
+void FastCgiPool::removeSlot(FastCgiConnection *connection) {
+    const auto it = std::find_if(m_slots.begin(), m_slots.end(), [connection](const Slot &s) {
+        return s.connection == connection;
+    });
+    if (it == m_slots.end())
+        return;
+    Q_ASSERT(!it->job);
+    m_slots.erase(it);
+    connection->disconnect(this);
+    connection->close();
+    connection->deleteLater();
+}
+
+void FastCgiPool::onFinished(FastCgiConnection *connection) {
+    Slot *slot = slotOf(connection);
+    if (!slot || !slot->job)
+        return;
+    Job job = std::move(*slot->job);
+    slot->job.reset();
+    PhpResponse response = connection->takeResponse();
+    // Retry only what certainly never reached PHP, and only when the connection was a kept
+    // one: a fresh connection failing means FPM is unreachable, and retrying cannot help.
+    const bool retry = response.outcome == PhpOutcome::Unavailable && !connection->sentAnyBytes() &&
+                       connection->requestCount() > 1 && !job.retried;
+    if (connection->state() != FastCgiConnection::State::Idle)
+        removeSlot(connection);
+    if (response.outcome != PhpOutcome::Ok) {
+        emit connectionError(
+            QStringLiteral("FastCGI %1: %2%3")
+                .arg(m_options.address.toString(), response.error,
+                     retry ? QStringLiteral(" (retrying on a fresh connection)") : QString()));
+    }
+    if (retry) {
+        job.retried = true;
+        m_queue.push_front(std::move(job));
+        pump();
+        return;
+    }
+    response.queueWaitUs = job.queueWaitUs;
+    pump(); // the queue gets the freed connection before anything the callback submits
+    job.done(response);
+}
+
+void FastCgiPool::onClosed(FastCgiConnection *connection) {
+    removeSlot(connection);
+    pump();
+}
+
+void FastCgiPool::sweep() {
+    std::vector<FastCgiConnection *> expired;
+    for (const Slot &slot : m_slots) {
+        FastCgiConnection *c = slot.connection;
+        const qint64 quietMs = c->msSinceProgress();
+        switch (c->state()) {
+        case FastCgiConnection::State::Connecting:
+            if (slot.job && quietMs > m_options.connectTimeoutMs)
+                c->abort(PhpOutcome::Timeout,
+                         QStringLiteral("connect timeout after %1 ms").arg(quietMs));
+            break;
+        case FastCgiConnection::State::Busy:
+            if (quietMs > m_options.readTimeoutMs)
+                c->abort(
+                    PhpOutcome::Timeout,
+                    QStringLiteral("read timeout: nothing from php-fpm for %1 ms").arg(quietMs));
+            break;
+        case FastCgiConnection::State::Idle:
+            if (!slot.job && quietMs > m_options.idleTimeoutMs)
+                expired.push_back(c);
+            break;
+        case FastCgiConnection::State::Closed:
+            break;
+        }
+    }
+    for (FastCgiConnection *c : expired)
+        removeSlot(c);
+    updateSweepTimer();
+}
+
+void FastCgiPool::updateSweepTimer() {
+    if (m_slots.empty())
+        m_sweepTimer.stop();
+    else if (!m_sweepTimer.isActive())
+        m_sweepTimer.start();
+}
+
+void FastCgiPool::replyLater(Callback done, PhpResponse response) {
+    QMetaObject::invokeMethod(
+        this, [done = std::move(done), response = std::move(response)] { done(response); },
+        Qt::QueuedConnection);
+}
