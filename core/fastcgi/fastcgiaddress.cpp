@@ -24,41 +24,42 @@ std::optional<FastCgiAddress> parseTcp(const QString &text, QString *error) {
     if (text.startsWith(u'[')) {
         const qsizetype close = text.indexOf(u']');
         if (close < 0)
-            return failWith(error,
-                            QStringLiteral("'%1': missing ']' after the IPv6 address").arg(text));
+            return failWith(
+                error, QStringLiteral("'%1': missing ']' after the IPv6 address").arg(original));
         host = text.mid(1, close - 1);
         if (text.mid(close + 1, 1) != QStringLiteral(":"))
-            return failWith(error, QStringLiteral("'%1': expected ':PORT' after ']'").arg(text));
+            return failWith(error,
+                            QStringLiteral("'%1': expected ':PORT' after ']'").arg(original));
         portText = text.mid(close + 2);
         QHostAddress ip;
         if (!ip.setAddress(host) || ip.protocol() != QAbstractSocket::IPv6Protocol)
-            return failWith(error,
-                            QStringLiteral("'%1': '%2' is not an IPv6 address").arg(text, host));
+            return failWith(
+                error, QStringLiteral("'%1': '%2' is not an IPv6 address").arg(original, host));
     } else {
         const qsizetype colon = text.lastIndexOf(u':');
         if (colon < 0)
             return failWith(error, QStringLiteral("'%1': expected unix:/path.sock, /path.sock, "
                                                   "tcp:HOST:PORT or HOST:PORT")
-                                       .arg(text));
+                                       .arg(original));
         host = text.left(colon);
         portText = text.mid(colon + 1);
         if (host.contains(u':'))
             return failWith(error, QStringLiteral("'%1': write IPv6 addresses in brackets, "
                                                   "as in [::1]:9000")
-                                       .arg(text));
+                                       .arg(original));
         if (host.isEmpty())
-            return failWith(error, QStringLiteral("'%1': missing host").arg(text));
+            return failWith(error, QStringLiteral("'%1': missing host").arg(original));
         for (const QChar c : host) {
             if (!isHostNameChar(c))
                 return failWith(error,
-                                QStringLiteral("'%1': invalid host name '%2'").arg(text, host));
+                                QStringLiteral("'%1': invalid host name '%2'").arg(original, host));
         }
     }
     bool ok = false;
     const uint port = portText.toUInt(&ok, 10);
     if (!ok || port == 0 || port > 65535 || portText.startsWith(u'+'))
-        return failWith(error,
-                        QStringLiteral("'%1': port must be a number from 1 to 65535").arg(text));
+        return failWith(
+            error, QStringLiteral("'%1': port must be a number from 1 to 65535").arg(original));
     FastCgiAddress address;
     address.kind = FastCgiAddress::Kind::Tcp;
     address.host = host;
@@ -90,8 +91,8 @@ std::optional<FastCgiAddress> FastCgiAddress::parse(const QString &text, QString
     if (t.startsWith(u'/'))
         return parseUnix(t, t, error);
     if (t.startsWith(kTcpPrefix))
-        return parseTcp(t.mid(kTcpPrefix.size()), error);
-    return parseTcp(t, error);
+        return parseTcp(t, t.mid(kTcpPrefix.size()), error);
+    return parseTcp(t, t, error);
 }
 
 QString FastCgiAddress::toString() const {
