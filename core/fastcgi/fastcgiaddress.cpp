@@ -18,7 +18,8 @@ bool isHostNameChar(QChar c) {
            c == u'-' || c == u'.' || c == u'_';
 }
 
-std::optional<FastCgiAddress> parseTcp(const QString &text, QString *error) {
+std::optional<FastCgiAddress> parseTcp(const QString &original, const QString &text,
+                                       QString *error) {
     QString host;
     QString portText;
     if (text.startsWith(u'[')) {
