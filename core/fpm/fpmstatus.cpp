@@ -1,0 +1,694 @@
+#include "fpmstatus.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QJsonValue>
+#include <QList>
+#include <QLocale>
+
+#include <cctype>
+
+namespace {
+// A status page of a pool with pm.max_children = 1000 and long URIs stays well below this; more
+// is not a status page, and the scanner must not recurse or copy without bound.
+constexpr qsizetype MaxBodyBytes = 16 * 1024 * 1024;
+constexpr int MaxNestingDepth = 8;
+
+// FPM prints these in both formats; the plain-text page spells "request URI" in capitals.
+constexpr const char *MandatoryPoolKeys[] = {
+    "pool",           "process manager",  "accepted conn",
+    "idle processes", "active processes", "total processes"};
+// FPM prints fields in a fixed order: after a string field whose value may hold raw quotes, only
+// its successor can follow, which pins where the value ends.
+struct Successor {
+    const char *key;
+    const char *next;
+};
+constexpr Successor StringSuccessors[] = {
+    {"pool", "process manager"},       {"process manager", "start time"}, {"state", "start time"},
+    {"request method", "request uri"}, {"request uri", "content length"}, {"user", "script"},
+    {"script", "last request cpu"},
+};
+
+// The last field FPM prints per worker: a worker block without it was cut off.
+constexpr const char *LastProcessKey = "last request memory";
+
+qint64 toInt(const QJsonValue &v) {
+    if (v.isDouble())
+        return static_cast<qint64>(v.toDouble());
+    return v.toString().trimmed().toLongLong();
+}
+
+double toReal(const QJsonValue &v) {
+    if (v.isDouble())
+        return v.toDouble();
+    return v.toString().trimmed().toDouble();
+}
+
+QString toText(const QJsonValue &v) {
+    if (v.isString())
+        return v.toString();
+    if (v.isDouble())
+        return QString::number(v.toDouble());
+    return {};
+}
+
+// JSON gives unix seconds; the plain-text page gives "21/Nov/2026:22:26:36 +0000".
+qint64 toUnixTime(const QJsonValue &v) {
+    if (v.isDouble())
+        return static_cast<qint64>(v.toDouble());
+    const QString text = v.toString().trimmed();
+    bool isNumber = false;
+    const qint64 number = text.toLongLong(&isNumber);
+    if (isNumber)
+        return number;
+    const QDateTime dt = QLocale::c().toDateTime(text, QStringLiteral("dd/MMM/yyyy:HH:mm:ss t"));
+    if (dt.isValid())
+        return dt.toSecsSinceEpoch();
+    // Qt's "t" does not take every offset spelling: read the numeric offset by hand.
+    const int space = text.lastIndexOf(QLatin1Char(' '));
+    if (space < 0)
+        return 0;
+    QDateTime local =
+        QLocale::c().toDateTime(text.left(space), QStringLiteral("dd/MMM/yyyy:HH:mm:ss"));
+    const QString offset = text.mid(space + 1);
+    if (!local.isValid() || offset.size() != 5)
+        return 0;
+    const int sign = offset.at(0) == QLatin1Char('-') ? -1 : 1;
+    const int offsetSec = sign * (offset.mid(1, 2).toInt() * 3600 + offset.mid(3, 2).toInt() * 60);
+    local.setTimeSpec(Qt::UTC);
+    return local.toSecsSinceEpoch() - offsetSec;
+}
+
+bool assignPoolField(FpmStatus &s, const QString &key, const QJsonValue &v) {
+    if (key == QLatin1String("pool"))
+        s.pool = toText(v);
+    else if (key == QLatin1String("process manager"))
+        s.processManager = toText(v);
+    else if (key == QLatin1String("start time"))
+        s.startTime = toUnixTime(v);
+    else if (key == QLatin1String("start since"))
+        s.startSinceSec = toInt(v);
+    else if (key == QLatin1String("accepted conn"))
+        s.acceptedConn = toInt(v);
+    else if (key == QLatin1String("listen queue"))
+        s.listenQueue = toInt(v);
+    else if (key == QLatin1String("max listen queue"))
+        s.maxListenQueue = toInt(v);
+    else if (key == QLatin1String("listen queue len"))
+        s.listenQueueLen = toInt(v);
+    else if (key == QLatin1String("idle processes"))
+        s.idleProcesses = toInt(v);
+    else if (key == QLatin1String("active processes"))
+        s.activeProcesses = toInt(v);
+    else if (key == QLatin1String("total processes"))
+        s.totalProcesses = toInt(v);
+    else if (key == QLatin1String("max active processes"))
+        s.maxActiveProcesses = toInt(v);
+    else if (key == QLatin1String("max children reached"))
+        s.maxChildrenReached = toInt(v);
+    else if (key == QLatin1String("slow requests"))
+        s.slowRequests = toInt(v);
+    else if (key == QLatin1String("memory peak"))
+        s.memoryPeakBytes = toInt(v);
+    else
+        return false;
+    return true;
+}
+
+bool assignProcessField(FpmStatus::Process &p, const QString &key, const QJsonValue &v) {
+    if (key == QLatin1String("pid"))
+        p.pid = toInt(v);
+    else if (key == QLatin1String("state"))
+        p.state = toText(v);
+    else if (key == QLatin1String("start time"))
+        p.startTime = toUnixTime(v);
+    else if (key == QLatin1String("start since"))
+        p.startSinceSec = toInt(v);
+    else if (key == QLatin1String("requests"))
+        p.requests = toInt(v);
+    else if (key == QLatin1String("request duration"))
+        p.requestDurationUs = toInt(v);
+    else if (key == QLatin1String("request method"))
+        p.requestMethod = toText(v);
+    else if (key == QLatin1String("request uri"))
+        p.requestUri = toText(v);
+    else if (key == QLatin1String("content length"))
+        p.contentLength = toInt(v);
+    else if (key == QLatin1String("user"))
+        p.user = toText(v);
+    else if (key == QLatin1String("script"))
+        p.script = toText(v);
+    else if (key == QLatin1String("last request cpu"))
+        p.lastRequestCpuPercent = toReal(v);
+    else if (key == QLatin1String("last request memory"))
+        p.lastRequestMemoryBytes = toInt(v);
+    else
+        return false;
+    return true;
+}
+
+bool isKeyChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '_' || c == '-';
+}
+
+bool isSpace(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/// Rewrites almost-JSON from FPM into JSON: re-escapes quotes, backslashes and control bytes that
+/// FPM printed raw inside strings, and cuts a body that ended early back to its last complete
+/// member. A quote ends a string only where the structure can go on after it (`,"key":`, `}`,
+/// `]`), which is what makes a raw quote inside "request uri" recognisable. With `fpmOrder`, a
+/// string of a key in StringSuccessors ends only before that key's successor.
+class JsonRepairer final {
+public:
+    JsonRepairer(const QByteArray &in, bool fpmOrder)
+        : m_in(in)
+        , m_fpmOrder(fpmOrder) {}
+
+    enum class Result { Ok, Truncated, Garbage };
+
+    Result run() {
+        skipSpace();
+        if (atEnd() || peek() != '{') {
+            m_error = QStringLiteral("does not start with '{'");
+            return Result::Garbage;
+        }
+        if (!value()) {
+            if (!m_eof)
+                return Result::Garbage;
+            if (m_safeLength < 0) {
+                m_error = QStringLiteral("ended before the first complete field");
+                return Result::Garbage;
+            }
+            m_out.truncate(m_safeLength);
+            while (!m_out.isEmpty() && (isSpace(m_out.back()) || m_out.back() == ','))
+                m_out.chop(1);
+            for (auto it = m_safeClosers.crbegin(); it != m_safeClosers.crend(); ++it)
+                m_out.append(*it);
+            m_changed = true;
+            return Result::Truncated;
+        }
+        skipSpace();
+        if (!atEnd()) {
+            // Trailing bytes after the document (e.g. a PHP notice) are dropped.
+            m_changed = true;
+        }
+        return Result::Ok;
+    }
+
+    QByteArray output() const { return m_out; }
+    bool changed() const { return m_changed; }
+    QString error() const { return m_error; }
+
+private:
+    bool atEnd() const { return m_pos >= m_in.size(); }
+    char peek() const { return m_in.at(m_pos); }
+
+    void skipSpace() {
+        while (!atEnd() && isSpace(peek()))
+            ++m_pos;
+    }
+
+    bool hitEnd() {
+        m_eof = true;
+        return false;
+    }
+
+    bool garbage(const char *what) {
+        m_error = QStringLiteral("%1 at offset %2").arg(QLatin1String(what)).arg(m_pos);
+        return false;
+    }
+
+    void markSafe() {
+        m_safeLength = m_out.size();
+        m_safeClosers = m_closers;
+    }
+
+    bool value() {
+        skipSpace();
+        if (atEnd())
+            return hitEnd();
+        const char c = peek();
+        if (c == '{')
+            return container('{', '}');
+        if (c == '[')
+            return container('[', ']');
+        if (c == '"')
+            return string(false);
+        return scalar();
+    }
+
+    QByteArray successorOf(const QByteArray &key) const {
+        for (const Successor &s : StringSuccessors) {
+            if (key == s.key)
+                return s.next;
+        }
+        return {};
+    }
+
+    bool container(char open, char close) {
+        if (m_closers.size() >= MaxNestingDepth)
+            return garbage("nested too deep");
+        ++m_pos;
+        m_out.append(open);
+        m_closers.append(close);
+        const bool isObject = open == '{';
+        // Members of the top object and elements of arrays are the units a cut body keeps.
+        const bool keepsUnits = !isObject || m_closers.size() == 1;
+        bool first = true;
+        for (;;) {
+            skipSpace();
+            if (atEnd())
+                return hitEnd();
+            if (peek() == close) {
+                ++m_pos;
+                m_out.append(close);
+                m_closers.chop(1);
+                return true;
+            }
+            if (!first) {
+                if (peek() != ',')
+                    return garbage("expected ','");
+                ++m_pos;
+                m_out.append(',');
+                skipSpace();
+                if (atEnd())
+                    return hitEnd();
+            }
+            first = false;
+            if (isObject) {
+                if (peek() != '"')
+                    return garbage("expected a key");
+                if (!string(true))
+                    return false;
+                m_lastKey = m_lastString;
+                skipSpace();
+                if (atEnd())
+                    return hitEnd();
+                if (peek() != ':')
+                    return garbage("expected ':'");
+                ++m_pos;
+                m_out.append(':');
+            }
+            if (!value())
+                return false;
+            if (keepsUnits)
+                markSafe();
+        }
+    }
+
+    // Numbers and literals; an unknown bare word (FPM has printed "-nan" for cpu) becomes null.
+    bool scalar() {
+        const qsizetype start = m_pos;
+        while (!atEnd()) {
+            const char c = peek();
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  c == '.' || c == '-' || c == '+'))
+                break;
+            ++m_pos;
+        }
+        if (m_pos == start)
+            return garbage("unexpected byte");
+        if (atEnd())
+            return hitEnd(); // a number cut short is not trusted
+        const QByteArray token = m_in.mid(start, m_pos - start);
+        bool isNumber = false;
+        token.toDouble(&isNumber);
+        if (isNumber || token == "true" || token == "false" || token == "null") {
+            m_out.append(token);
+        } else {
+            m_out.append("null");
+            m_changed = true;
+        }
+        return true;
+    }
+
+    // True when a quote at `quotePos` can close a string: what follows continues the structure.
+    bool quoteCloses(qsizetype quotePos, bool isKey) const {
+        const QByteArray successor = (isKey || !m_fpmOrder) ? QByteArray() : successorOf(m_lastKey);
+        qsizetype i = quotePos + 1;
+        const auto spaces = [&] {
+            while (i < m_in.size() && isSpace(m_in.at(i)))
+                ++i;
+        };
+        spaces();
+        if (i >= m_in.size())
+            return true; // the body ends here: let truncation handling decide
+        if (isKey)
+            return m_in.at(i) == ':';
+        const char c = m_in.at(i);
+        if (c == '}' || c == ']')
+            return successor.isEmpty();
+        if (c != ',')
+            return false;
+        ++i;
+        spaces();
+        if (i >= m_in.size())
+            return true;
+        if (m_in.at(i) == '{')
+            return successor.isEmpty(); // next array element
+        if (m_in.at(i) != '"')
+            return false;
+        ++i;
+        const qsizetype keyStart = i;
+        while (i < m_in.size() && isKeyChar(m_in.at(i)))
+            ++i;
+        if (i >= m_in.size())
+            return true;
+        if (!successor.isEmpty() && m_in.mid(keyStart, i - keyStart) != successor)
+            return false;
+        if (m_in.at(i) != '"')
+            return false;
+        ++i;
+        spaces();
+        return i >= m_in.size() || m_in.at(i) == ':';
+    }
+
+    static bool isEscapeAt(const QByteArray &in, qsizetype i) {
+        if (i >= in.size())
+            return false;
+        switch (in.at(i)) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            return true;
+        case 'u':
+            if (i + 4 >= in.size())
+                return false;
+            for (qsizetype k = i + 1; k <= i + 4; ++k) {
+                if (!isxdigit(static_cast<unsigned char>(in.at(k))))
+                    return false;
+            }
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    bool string(bool isKey) {
+        ++m_pos; // opening quote
+        QByteArray content;
+        for (;;) {
+            if (atEnd())
+                return hitEnd();
+            const char c = peek();
+            if (c == '\\') {
+                if (m_pos + 1 >= m_in.size())
+                    return hitEnd();
+                const char next = m_in.at(m_pos + 1);
+                // A raw backslash that ends the value ("C:\dir\") looks like an escaped quote.
+                if (next == '"' && quoteCloses(m_pos + 1, isKey)) {
+                    content.append("\\\\");
+                    m_pos += 1;
+                    m_changed = true;
+                    continue;
+                }
+                if (isEscapeAt(m_in, m_pos + 1)) {
+                    const qsizetype len = next == 'u' ? 6 : 2;
+                    content.append(m_in.mid(m_pos, len));
+                    m_pos += len;
+                } else {
+                    content.append("\\\\");
+                    ++m_pos;
+                    m_changed = true;
+                }
+                continue;
+            }
+            if (c == '"') {
+                if (quoteCloses(m_pos, isKey)) {
+                    ++m_pos;
+                    break;
+                }
+                content.append("\\\"");
+                ++m_pos;
+                m_changed = true;
+                continue;
+            }
+            if (static_cast<unsigned char>(c) < 0x20) {
+                content.append(
+                    QByteArray("\\u00") +
+                    QByteArray::number(static_cast<unsigned char>(c), 16).rightJustified(2, '0'));
+                ++m_pos;
+                m_changed = true;
+                continue;
+            }
+            content.append(c);
+            ++m_pos;
+        }
+        // Qt's JSON parser refuses invalid UTF-8; a URI may carry any byte.
+        const QByteArray valid = QString::fromUtf8(content).toUtf8();
+        if (valid != content)
+            m_changed = true;
+        m_out.append('"');
+        m_out.append(valid);
+        m_out.append('"');
+        m_lastString = valid;
+        return true;
+    }
+
+    const QByteArray &m_in;
+    const bool m_fpmOrder;
+    qsizetype m_pos = 0;
+    QByteArray m_out;
+    QByteArray m_closers;
+    QByteArray m_lastString; // as written to m_out; keys never need escaping
+    QByteArray m_lastKey;
+    qsizetype m_safeLength = -1;
+    QByteArray m_safeClosers;
+    bool m_eof = false;
+    bool m_changed = false;
+    QString m_error;
+};
+
+template <typename T> std::optional<T> fail(QString *error, const QString &message) {
+    if (error)
+        *error = message;
+    return std::nullopt;
+}
+
+QString missingMandatoryKey(const QStringList &seen) {
+    for (const char *key : MandatoryPoolKeys) {
+        if (!seen.contains(QLatin1String(key)))
+            return QLatin1String(key);
+    }
+    return {};
+}
+
+std::optional<FpmStatus> fromObject(const QJsonObject &root, bool truncated, QString *error) {
+    FpmStatus s;
+    QStringList seen;
+    for (auto it = root.constBegin(); it != root.constEnd(); ++it) {
+        if (assignPoolField(s, it.key(), it.value()))
+            seen.append(it.key());
+    }
+    const QString missing = missingMandatoryKey(seen);
+    if (!missing.isEmpty()) {
+        return fail<FpmStatus>(
+            error, truncated ? QStringLiteral("php-fpm status cut off before \"%1\"").arg(missing)
+                             : QStringLiteral("not a php-fpm status page: no \"%1\"").arg(missing));
+    }
+    const QJsonValue processes = root.value(QLatin1String("processes"));
+    if (processes.isArray()) {
+        s.hasProcesses = true;
+        for (const QJsonValue &pv : processes.toArray()) {
+            const QJsonObject po = pv.toObject();
+            if (!po.contains(QLatin1String("pid")))
+                continue;
+            FpmStatus::Process p;
+            for (auto it = po.constBegin(); it != po.constEnd(); ++it)
+                assignProcessField(p, it.key(), it.value());
+            s.processes.append(p);
+        }
+    }
+    return s;
+}
+
+std::optional<FpmStatus> fromRepaired(const QByteArray &json, FpmStatus::Quality q,
+                                      FpmStatus::Quality *quality, QString *error) {
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        return fail<FpmStatus>(
+            error,
+            QStringLiteral("php-fpm status is invalid JSON: %1").arg(parseError.errorString()));
+    }
+    if (!doc.isObject())
+        return fail<FpmStatus>(error, QStringLiteral("not a php-fpm status page: no object"));
+    auto status = fromObject(doc.object(), q == FpmStatus::Quality::Truncated, error);
+    if (status && quality)
+        *quality = q;
+    return status;
+}
+
+} // namespace
+
+QJsonObject FpmStatus::Process::toJson() const {
+    QJsonObject o;
+    o.insert(QLatin1String("pid"), pid);
+    o.insert(QLatin1String("state"), state);
+    o.insert(QLatin1String("start time"), startTime);
+    o.insert(QLatin1String("start since"), startSinceSec);
+    o.insert(QLatin1String("requests"), requests);
+    o.insert(QLatin1String("request duration"), requestDurationUs);
+    o.insert(QLatin1String("request method"), requestMethod);
+    o.insert(QLatin1String("request uri"), requestUri);
+    o.insert(QLatin1String("content length"), contentLength);
+    o.insert(QLatin1String("user"), user);
+    o.insert(QLatin1String("script"), script);
+    o.insert(QLatin1String("last request cpu"), lastRequestCpuPercent);
+    o.insert(QLatin1String("last request memory"), lastRequestMemoryBytes);
+    return o;
+}
+
+QJsonObject FpmStatus::toJson() const {
+    QJsonObject o;
+    o.insert(QLatin1String("pool"), pool);
+    o.insert(QLatin1String("process manager"), processManager);
+    o.insert(QLatin1String("start time"), startTime);
+    o.insert(QLatin1String("start since"), startSinceSec);
+    o.insert(QLatin1String("accepted conn"), acceptedConn);
+    o.insert(QLatin1String("listen queue"), listenQueue);
+    o.insert(QLatin1String("max listen queue"), maxListenQueue);
+    o.insert(QLatin1String("listen queue len"), listenQueueLen);
+    o.insert(QLatin1String("idle processes"), idleProcesses);
+    o.insert(QLatin1String("active processes"), activeProcesses);
+    o.insert(QLatin1String("total processes"), totalProcesses);
+    o.insert(QLatin1String("max active processes"), maxActiveProcesses);
+    o.insert(QLatin1String("max children reached"), maxChildrenReached);
+    o.insert(QLatin1String("slow requests"), slowRequests);
+    if (memoryPeakBytes)
+        o.insert(QLatin1String("memory peak"), *memoryPeakBytes);
+    if (hasProcesses) {
+        QJsonArray list;
+        for (const Process &p : processes)
+            list.append(p.toJson());
+        o.insert(QLatin1String("processes"), list);
+    }
+    return o;
+}
+
+std::optional<FpmStatus> FpmStatus::fromJson(const QByteArray &body, Quality *quality,
+                                             QString *error) {
+    if (body.size() > MaxBodyBytes)
+        return fail<FpmStatus>(
+            error, QStringLiteral("php-fpm status larger than %1 bytes").arg(MaxBodyBytes));
+    // Always through the repairer: Qt's parser is lenient in its own way (it drops the backslash
+    // of an unknown escape such as a raw "C:\dir"), which would lose bytes without a trace.
+    // Valid JSON in any key order passes the first pass unchanged. Anything else gets a second
+    // pass that knows FPM's field order, which places raw quotes exactly.
+    JsonRepairer generic(body, false);
+    JsonRepairer::Result result = generic.run();
+    if (result == JsonRepairer::Result::Ok && !generic.changed())
+        return fromRepaired(generic.output(), Quality::Exact, quality, error);
+    JsonRepairer ordered(body, true);
+    const JsonRepairer::Result orderedResult = ordered.run();
+    QString orderedError;
+    if (orderedResult != JsonRepairer::Result::Garbage) {
+        const Quality q = orderedResult == JsonRepairer::Result::Truncated ? Quality::Truncated
+                                                                           : Quality::Repaired;
+        if (auto status = fromRepaired(ordered.output(), q, quality, &orderedError))
+            return status;
+    }
+    if (result == JsonRepairer::Result::Garbage) {
+        return fail<FpmStatus>(
+            error, QStringLiteral("not a php-fpm status page: %1").arg(generic.error()));
+    }
+    const Quality q =
+        result == JsonRepairer::Result::Truncated ? Quality::Truncated : Quality::Repaired;
+    return fromRepaired(generic.output(), q, quality, error);
+}
+
+std::optional<FpmStatus> FpmStatus::fromText(const QByteArray &body, Quality *quality,
+                                             QString *error) {
+    if (body.size() > MaxBodyBytes)
+        return fail<FpmStatus>(
+            error, QStringLiteral("php-fpm status larger than %1 bytes").arg(MaxBodyBytes));
+    FpmStatus s;
+    QStringList seen;
+    std::optional<Process> current;
+    bool currentComplete = false;
+    bool droppedPartial = false;
+    QString *lastText = nullptr; // a raw newline in a URI continues the previous value
+
+    const auto finishProcess = [&] {
+        if (current) {
+            if (currentComplete)
+                s.processes.append(*current);
+            else
+                droppedPartial = true;
+        }
+        current.reset();
+        currentComplete = false;
+        lastText = nullptr;
+    };
+
+    QList<QByteArray> lines = body.split('\n');
+    // FPM ends every line with a newline: text after the last one was cut short.
+    const bool cutLine = !lines.isEmpty() && !lines.constLast().trimmed().isEmpty();
+    lines.removeLast();
+    for (QByteArray rawLine : lines) {
+        if (rawLine.endsWith('\r'))
+            rawLine.chop(1);
+        const QString line = QString::fromUtf8(rawLine);
+        if (line.startsWith(QLatin1String("****"))) {
+            finishProcess();
+            current = Process{};
+            s.hasProcesses = true;
+            continue;
+        }
+        const int colon = line.indexOf(QLatin1Char(':'));
+        const QString key = colon > 0 ? line.left(colon).trimmed().toLower() : QString();
+        const QJsonValue value(colon > 0 ? line.mid(colon + 1).trimmed() : QString());
+        bool known = false;
+        if (!key.isEmpty()) {
+            if (current) {
+                known = assignProcessField(*current, key, value);
+                if (known && key == QLatin1String(LastProcessKey))
+                    currentComplete = true;
+                if (known && key == QLatin1String("request uri"))
+                    lastText = &current->requestUri;
+                else if (known)
+                    lastText = nullptr;
+            } else {
+                known = assignPoolField(s, key, value);
+                if (known)
+                    seen.append(key);
+            }
+        }
+        if (!known && lastText && !line.isEmpty())
+            lastText->append(QLatin1Char('\n') + line);
+    }
+    finishProcess();
+
+    const QString missing = missingMandatoryKey(seen);
+    if (!missing.isEmpty()) {
+        const bool looksCut = !seen.isEmpty();
+        return fail<FpmStatus>(
+            error, looksCut ? QStringLiteral("php-fpm status cut off before \"%1\"").arg(missing)
+                            : QStringLiteral("not a php-fpm status page: no \"%1\"").arg(missing));
+    }
+    if (quality)
+        *quality = (droppedPartial || cutLine) ? Quality::Truncated : Quality::Exact;
+    return s;
+}
+
+std::optional<FpmStatus> FpmStatus::parse(const QByteArray &body, Quality *quality,
+                                          QString *error) {
+    for (const char c : body) {
+        if (isSpace(c))
+            continue;
+        if (c == '{')
+            return fromJson(body, quality, error);
+        break;
+    }
+    return fromText(body, quality, error);
+}
