@@ -1,0 +1,52 @@
+#pragma once
+
+#include "gateway/gatewaysnapshot.h"
+
+#include <QWidget>
+
+class ConnectionsModel;
+class QLabel;
+class QLineEdit;
+class QSortFilterProxyModel;
+class QTableView;
+class QToolButton;
+
+/// Live connections: sortable, filterable table with per-client actions (push, close with a
+/// code, copy id, show traffic).
+class ConnectionsView final : public QWidget {
+    Q_OBJECT
+public:
+    explicit ConnectionsView(QWidget *parent = nullptr);
+
+    void setClients(const QVector<ClientSnapshot> &clients, qint64 nowMs);
+    ConnectionsModel *model() const { return m_model; }
+    QSortFilterProxyModel *proxy() const { return m_proxy; }
+    QTableView *table() const { return m_table; }
+    /// Id of the selected client; empty when none.
+    QByteArray selectedClientId() const;
+    void focusFilter();
+
+Q_SIGNALS:
+    /// Fires when the user wants to push to this client.
+    void pushRequested(const QByteArray &clientId);
+    /// Fires when the user wants to see this client's traffic.
+    void showTrafficRequested(const QByteArray &clientId);
+    /// Fires when the user confirmed closing a client with this code and reason.
+    void closeRequested(const QByteArray &clientId, int code, const QString &reason);
+
+private:
+    void showMenu(const QPoint &pos);
+    void askClose();
+    void copyId();
+    void updateActions();
+
+    ConnectionsModel *m_model;
+    QSortFilterProxyModel *m_proxy;
+    QLineEdit *m_filter;
+    QLabel *m_count;
+    QTableView *m_table;
+    QToolButton *m_push;
+    QToolButton *m_close;
+    QToolButton *m_copy;
+    QToolButton *m_traffic;
+};

@@ -1,0 +1,366 @@
+#include "enginecontroller.h"
+
+#include "engine/engine.h"
+#include "fpm/managedphp.h"
+#include "gateway/gateway.h"
+#include "http/httpserver.h"
+#include "observe/metrics.h"
+#include "observe/trafficlog.h"
+
+#include <QEventLoop>
+#include <QMetaEnum>
+#include <QMetaObject>
+
+namespace {
+
+constexpr int SampleIntervalMs = 250;   // 4 Hz: live enough, cheap at any load
+constexpr int SnapshotIntervalMs = 250; // the gateway publishes as often as we sample
+constexpr int MaxEntriesPerTick = 5000; // the rest waits for the next tick
+constexpr int ShutdownWaitMs = 8000;    // graceful stop on exit, then give up
+constexpr int MaxLogLinesPerTick = 500;
+constexpr int FpmSampleEveryTicks = 4; // the poller itself polls once a second
+constexpr double RateSmoothing = 0.5;  // weight of the newest interval in msgs/s
+
+} // namespace
+
+EngineController::EngineController(QObject *parent)
+    : QObject(parent) {
+    qRegisterMetaType<EngineSample>();
+    qRegisterMetaType<FpmSample>();
+    m_thread.setObjectName(QStringLiteral("wsgate-engine"));
+    m_thread.start();
+    m_timer.setInterval(SampleIntervalMs);
+    connect(&m_timer, &QTimer::timeout, this, &EngineController::tick);
+}
+
+EngineController::~EngineController() {
+    shutdown();
+    m_thread.quit();
+    m_thread.wait();
+}
+
+QString EngineController::stateText(State state) {
+    switch (state) {
+    case State::Stopped:
+        return tr("Stopped");
+    case State::Starting:
+        return tr("Starting…");
+    case State::Running:
+        return tr("Running");
+    case State::Stopping:
+        return tr("Stopping…");
+    }
+    return {};
+}
+
+QString EngineController::listenUrl() const {
+    if (m_state != State::Running)
+        return {};
+    Configuration c = m_config;
+    c.listenPort = m_listenPort;
+    return c.listenUrl();
+}
+
+void EngineController::setState(State state) {
+    if (m_state == state)
+        return;
+    m_state = state;
+    Q_EMIT stateChanged(state);
+}
+
+void EngineController::disposeEngine() {
+    if (!m_engine)
+        return;
+    Engine *engine = m_engine;
+    m_engine = nullptr;
+    m_gateway = nullptr;
+    // The engine's sockets and timers belong to its thread: delete it there, and wait, so no
+    // queued call of ours can still reach it.
+    QMetaObject::invokeMethod(
+        engine, [engine] { delete engine; }, Qt::BlockingQueuedConnection);
+}
+
+void EngineController::start() {
+    if (m_state != State::Stopped)
+        return;
+    tick(); // drain what the previous engine logged before it goes
+    disposeEngine();
+    m_lastEntryId = 0;
+    m_fpmRequestInFlight = false;
+    m_tickCount = 0;
+    m_lastIn = m_lastOut = 0;
+    m_rateIn = m_rateOut = 0;
+    setState(State::Starting);
+
+    auto *engine = new Engine(m_config);
+    engine->moveToThread(&m_thread);
+    m_engine = engine;
+    connect(engine, &Engine::logLine, this, [this](const QString &level, const QString &text) {
+        if (m_pendingLines.size() < MaxLogLinesPerTick)
+            m_pendingLines << level + QStringLiteral(": ") + text;
+    });
+    connect(engine, &Engine::stopped, this, &EngineController::onStopped);
+
+    QPointer<EngineController> self(this);
+    QMetaObject::invokeMethod(
+        engine,
+        [engine, self] {
+            QString error;
+            const bool ok = engine->start(&error);
+            Gateway *gateway = ok ? engine->gateway() : nullptr;
+            quint16 port = 0;
+            if (gateway) {
+                gateway->setSnapshotInterval(SnapshotIntervalMs);
+                port = gateway->serverPort();
+            }
+            const quint16 pushPort =
+                engine->httpServer() ? engine->httpServer()->serverPort() : quint16(0);
+            QMetaObject::invokeMethod(
+                self,
+                [=] {
+                    if (self)
+                        self->onStarted(ok, error, gateway, port, pushPort);
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+    m_rateClock.start();
+    m_timer.start();
+}
+
+void EngineController::onStarted(bool ok, const QString &error, Gateway *gateway,
+                                 quint16 listenPort, quint16 pushPort) {
+    if (!ok) {
+        setState(State::Stopped);
+        Q_EMIT startFailed(error);
+        return;
+    }
+    m_gateway = gateway;
+    m_listenPort = listenPort;
+    m_pushPort = pushPort;
+    setState(State::Running);
+    if (m_stopRequested) {
+        m_stopRequested = false;
+        stop();
+    }
+}
+
+void EngineController::stop() {
+    if (m_state == State::Starting) {
+        m_stopRequested = true; // honoured once start() has answered
+        return;
+    }
+    if (m_state != State::Running || !m_engine)
+        return;
+    // From here on the GUI no longer reads the gateway: it may go away with the stop.
+    m_gateway = nullptr;
+    setState(State::Stopping);
+    Engine *engine = m_engine;
+    QMetaObject::invokeMethod(
+        engine, [engine] { engine->stop(); }, Qt::QueuedConnection);
+}
+
+void EngineController::onStopped() {
+    if (m_state == State::Stopped)
+        return;
+    tick();
+    setState(State::Stopped);
+}
+
+void EngineController::shutdown() {
+    if (m_state == State::Starting) {
+        QEventLoop loop;
+        QTimer::singleShot(ShutdownWaitMs, &loop, &QEventLoop::quit);
+        connect(this, &EngineController::stateChanged, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    if (m_state == State::Running)
+        stop();
+    if (m_state == State::Stopping) {
+        QEventLoop loop;
+        QTimer::singleShot(ShutdownWaitMs, &loop, &QEventLoop::quit);
+        connect(this, &EngineController::stateChanged, &loop, [&loop](State s) {
+            if (s == State::Stopped)
+                loop.quit();
+        });
+        loop.exec();
+    }
+    m_timer.stop();
+    disposeEngine();
+    setState(State::Stopped);
+}
+
+void EngineController::tick() {
+    if (!m_engine)
+        return;
+    Engine *engine = m_engine;
+
+    // Metrics and the traffic log are thread-safe and live as long as the engine object.
+    const Metrics *metrics = engine->metrics();
+    EngineSample sample;
+    if (metrics) {
+        sample.connections = metrics->connectionsCurrent.load(std::memory_order_relaxed);
+        sample.messagesIn = metrics->messagesIn.load(std::memory_order_relaxed);
+        sample.messagesOut = metrics->messagesOut.load(std::memory_order_relaxed);
+        sample.queuedMessages = metrics->queuedMessages.load(std::memory_order_relaxed);
+        for (int r = Metrics::PhpOk + 1; r < Metrics::PhpResultCount; ++r)
+            sample.phpFailures += metrics->phpResults[size_t(r)].load(std::memory_order_relaxed);
+        const qint64 elapsedMs = m_rateClock.restart();
+        if (elapsedMs > 0) {
+            const double in = double(sample.messagesIn - m_lastIn) * 1000.0 / double(elapsedMs);
+            const double out = double(sample.messagesOut - m_lastOut) * 1000.0 / double(elapsedMs);
+            m_rateIn = RateSmoothing * in + (1 - RateSmoothing) * m_rateIn;
+            m_rateOut = RateSmoothing * out + (1 - RateSmoothing) * m_rateOut;
+        }
+        m_lastIn = sample.messagesIn;
+        m_lastOut = sample.messagesOut;
+        sample.messagesInPerSec = m_rateIn;
+        sample.messagesOutPerSec = m_rateOut;
+    }
+    if (m_gateway)
+        sample.snapshot = m_gateway->snapshot();
+    Q_EMIT sampled(sample);
+
+    if (TrafficLog *log = engine->trafficLog()) {
+        const QVector<TrafficEntry> entries = log->entriesSince(m_lastEntryId, MaxEntriesPerTick);
+        if (!entries.isEmpty()) {
+            m_lastEntryId = entries.constLast().id;
+            Q_EMIT entriesArrived(entries);
+        }
+    }
+    if (m_gateway && ++m_tickCount % FpmSampleEveryTicks == 1)
+        requestFpmSample();
+    if (!m_pendingLines.isEmpty()) {
+        const QStringList lines = std::exchange(m_pendingLines, {});
+        Q_EMIT logLines(lines);
+    }
+}
+
+void EngineController::requestFpmSample() {
+    // The poller has no thread-safe accessors: copy its state on its own thread. One request
+    // at a time, so a busy engine thread never accumulates them.
+    if (!m_engine || m_fpmRequestInFlight)
+        return;
+    m_fpmRequestInFlight = true;
+    Engine *engine = m_engine;
+    QPointer<EngineController> self(this);
+    QMetaObject::invokeMethod(
+        engine,
+        [engine, self] {
+            FpmSample sample;
+            if (FpmPoller *poller = engine->fpmPoller()) {
+                sample.polling = true;
+                sample.state = poller->state();
+                sample.lastError = poller->lastError();
+                sample.status = poller->lastStatus();
+                sample.quality = poller->lastQuality();
+                sample.lastPollMs = poller->lastPollMs();
+                sample.history = poller->history();
+                sample.warnings = poller->warnings();
+                sample.pingOk = poller->pingOk();
+                sample.pingUs = poller->pingUs();
+            }
+            sample.enableConfigLines = FpmPoller::enableConfigLines();
+            if (ManagedPhp *php = engine->managedPhp()) {
+                sample.managedPhpState = QString::fromLatin1(
+                    QMetaEnum::fromType<ManagedPhp::State>().valueToKey(int(php->state())));
+                sample.managedPhpError = php->lastError();
+            }
+            sample.gatewayPoolSize = engine->config().fastcgiPool;
+            QMetaObject::invokeMethod(
+                self,
+                [self, sample] {
+                    if (!self)
+                        return;
+                    self->m_fpmRequestInFlight = false;
+                    Q_EMIT self->fpmSampled(sample);
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void EngineController::callGateway(std::function<void(Gateway *)> work) {
+    if (!m_engine) {
+        work(nullptr);
+        return;
+    }
+    Engine *engine = m_engine;
+    QMetaObject::invokeMethod(
+        engine, [engine, work] { work(engine->gateway()); }, Qt::QueuedConnection);
+}
+
+namespace {
+
+/// Posts `fn` to the GUI thread through `controller`, and runs it only if `context` survived.
+template <typename Fn> void answer(EngineController *controller, QPointer<QObject> context, Fn fn) {
+    QMetaObject::invokeMethod(
+        controller,
+        [context, fn] {
+            if (context)
+                fn();
+        },
+        Qt::QueuedConnection);
+}
+
+} // namespace
+
+void EngineController::push(Target target, const QString &name, const OutboundMessage &message,
+                            QObject *context,
+                            std::function<void(const DeliveryResult &, const QString &)> done) {
+    if (m_state != State::Running) {
+        done({}, tr("the gateway is not running"));
+        return;
+    }
+    QPointer<QObject> ctx(context);
+    callGateway([this, ctx, target, name, message, done](Gateway *gateway) {
+        DeliveryResult result;
+        QString error;
+        if (!gateway) {
+            error = tr("the gateway is not running");
+        } else {
+            switch (target) {
+            case Target::Client:
+                result = gateway->sendToClient(name.toLatin1(), message);
+                break;
+            case Target::User:
+                result = gateway->sendToUser(name, message);
+                break;
+            case Target::Group:
+                result = gateway->sendToGroup(name, message);
+                break;
+            case Target::Everyone:
+                result = gateway->broadcast(message);
+                break;
+            }
+        }
+        answer(this, ctx, [done, result, error] { done(result, error); });
+    });
+}
+
+void EngineController::closeClient(const QByteArray &clientId, int code, const QString &reason,
+                                   QObject *context, std::function<void(bool)> done) {
+    if (m_state != State::Running) {
+        done(false);
+        return;
+    }
+    QPointer<QObject> ctx(context);
+    callGateway([this, ctx, clientId, code, reason, done](Gateway *gateway) {
+        const bool found = gateway && gateway->closeClient(clientId, code, reason);
+        answer(this, ctx, [done, found] { done(found); });
+    });
+}
+
+void EngineController::replay(quint64 entryId, QObject *context,
+                              std::function<void(bool, const QString &)> done) {
+    if (m_state != State::Running) {
+        done(false, tr("the gateway is not running"));
+        return;
+    }
+    QPointer<QObject> ctx(context);
+    callGateway([this, ctx, entryId, done](Gateway *gateway) {
+        QString error = tr("the gateway is not running");
+        const bool ok = gateway && gateway->replay(entryId, &error);
+        answer(this, ctx, [done, ok, error] { done(ok, error); });
+    });
+}

@@ -1,0 +1,107 @@
+#pragma once
+
+#include "config/configuration.h"
+#include "enginesample.h"
+#include "fpmsample.h"
+#include "gateway/messagerouter.h"
+#include "observe/trafficentry.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QThread>
+#include <QTimer>
+#include <QVector>
+
+#include <functional>
+
+class Engine;
+class Gateway;
+
+/// Runs the Engine on a thread of its own and feeds the GUI by sampling a few times a second:
+/// snapshot, counters and a batch of new traffic entries per tick, never a signal per message.
+/// Calls into the gateway are queued to the engine thread; their answers come back queued.
+class EngineController final : public QObject {
+    Q_OBJECT
+public:
+    enum class State { Stopped, Starting, Running, Stopping };
+    Q_ENUM(State)
+    enum class Target { Client, User, Group, Everyone };
+
+    explicit EngineController(QObject *parent = nullptr);
+    ~EngineController() override;
+
+    void setConfiguration(const Configuration &config) { m_config = config; }
+    const Configuration &configuration() const { return m_config; }
+    State state() const { return m_state; }
+    /// Ports the listeners really got (port 0 in the configuration picks a free one).
+    quint16 listenPort() const { return m_listenPort; }
+    quint16 pushPort() const { return m_pushPort; }
+    /// ws:// URL clients connect to, with the real port; empty when not running.
+    QString listenUrl() const;
+    /// The engine of the last start, kept after a stop so its traffic stays readable.
+    Engine *engine() const { return m_engine; }
+    /// Sampling period; ticks also run when stopped, to drain the last log entries.
+    void setSampleInterval(int ms) { m_timer.setInterval(ms); }
+
+    void start();
+    void stop();
+    /// Stops a running engine and waits (bounded) for it; for exit.
+    void shutdown();
+
+    /// Delivers a push on the engine thread; `done` runs on the GUI thread unless `context`
+    /// has gone. `error` is set when nothing could be attempted (not running).
+    void push(Target target, const QString &name, const OutboundMessage &message, QObject *context,
+              std::function<void(const DeliveryResult &, const QString &error)> done);
+    void closeClient(const QByteArray &clientId, int code, const QString &reason, QObject *context,
+                     std::function<void(bool found)> done);
+    void replay(quint64 entryId, QObject *context,
+                std::function<void(bool ok, const QString &error)> done);
+
+    static QString stateText(State state);
+
+Q_SIGNALS:
+    /// Fires on every state change.
+    void stateChanged(EngineController::State state);
+    /// Fires when start() failed; the engine is stopped again.
+    void startFailed(const QString &error);
+    /// Fires every tick while an engine exists.
+    void sampled(const EngineSample &sample);
+    /// Fires on a tick that found new traffic entries (oldest first), at most one per tick.
+    void entriesArrived(const QVector<TrafficEntry> &entries);
+    /// Fires about once a second while running, with a copy of the PHP-FPM poller's state.
+    void fpmSampled(const FpmSample &sample);
+    /// Fires for the engine's log lines, batched per tick.
+    void logLines(const QStringList &lines);
+
+private:
+    void setState(State state);
+    void tick();
+    void onStarted(bool ok, const QString &error, Gateway *gateway, quint16 listenPort,
+                   quint16 pushPort);
+    void onStopped();
+    void disposeEngine();
+    void requestFpmSample();
+    /// Runs `work` on the engine thread with the live gateway (null when none), then `reply` on
+    /// this thread.
+    void callGateway(std::function<void(Gateway *)> work);
+
+    Configuration m_config;
+    State m_state = State::Stopped;
+    QThread m_thread;
+    Engine *m_engine = nullptr;   // lives on m_thread
+    Gateway *m_gateway = nullptr; // set while Running; snapshot() is thread-safe
+    quint16 m_listenPort = 0;
+    quint16 m_pushPort = 0;
+    QTimer m_timer;
+    quint64 m_lastEntryId = 0;
+    QElapsedTimer m_rateClock;
+    qint64 m_lastIn = 0;
+    qint64 m_lastOut = 0;
+    double m_rateIn = 0;
+    double m_rateOut = 0;
+    QStringList m_pendingLines;
+    bool m_stopRequested = false;
+    bool m_fpmRequestInFlight = false;
+    int m_tickCount = 0;
+};

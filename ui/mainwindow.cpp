@@ -1,0 +1,434 @@
+#include "mainwindow.h"
+
+#include "connectionsview.h"
+#include "fpmpanel.h"
+#include "pushpanel.h"
+#include "settingsdialog.h"
+#include "settingsstore.h"
+#include "testclientpanel.h"
+#include "trafficlogview.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDockWidget>
+#include <QFontDatabase>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+
+// Outside any namespace, as Q_INIT_RESOURCE requires; the call also makes the linker keep the
+// icons, which live in a static library.
+static void initUiResources() {
+    Q_INIT_RESOURCE(ui);
+}
+
+namespace {
+
+constexpr int DefaultWidthPx = 1440;
+constexpr int DefaultHeightPx = 900;
+constexpr int GatewayLogMaxLines = 5000;
+constexpr int StatusMessageMs = 6000;
+constexpr int WindowStateVersion = 1;
+
+QIcon icon(const char *name) {
+    return QIcon(QStringLiteral(":/wsgate/ui/icons/%1.svg").arg(QLatin1String(name)));
+}
+
+QLabel *statusLabel(QWidget *parent) {
+    auto *label = new QLabel(parent);
+    label->setContentsMargins(6, 0, 6, 0);
+    return label;
+}
+
+} // namespace
+
+MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget *parent)
+    : QMainWindow(parent)
+    , m_settings(settings ? settings : new QSettings(this))
+    , m_controller(new EngineController(this))
+    , m_tabs(new QTabWidget(this))
+    , m_traffic(new TrafficLogView(config.trafficLogEntries, this))
+    , m_connections(new ConnectionsView(this))
+    , m_fpm(new FpmPanel(this))
+    , m_gatewayLog(new QPlainTextEdit(this))
+    , m_push(new PushPanel(m_controller, this))
+    , m_testClient(new TestClientPanel(this))
+    , m_pushDock(new QDockWidget(tr("Push"), this))
+    , m_testClientDock(new QDockWidget(tr("Test client"), this))
+    , m_stateLabel(statusLabel(this))
+    , m_urlLabel(statusLabel(this))
+    , m_connectionsLabel(statusLabel(this))
+    , m_rateLabel(statusLabel(this))
+    , m_fpmLabel(statusLabel(this)) {
+    initUiResources();
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(QStringLiteral("wsgate"));
+    setWindowIcon(icon("wsgate"));
+    m_controller->setConfiguration(config);
+
+    m_gatewayLog->setReadOnly(true);
+    m_gatewayLog->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_gatewayLog->setMaximumBlockCount(GatewayLogMaxLines);
+    m_gatewayLog->setLineWrapMode(QPlainTextEdit::NoWrap);
+
+    m_tabs->setObjectName(QStringLiteral("mainTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_traffic, icon("traffic"), tr("&Traffic"));
+    m_tabs->addTab(m_connections, icon("connections"), tr("C&onnections"));
+    m_tabs->addTab(m_fpm, icon("fpm"), tr("&PHP-FPM"));
+    m_tabs->addTab(m_gatewayLog, icon("log"), tr("&Gateway log"));
+    setCentralWidget(m_tabs);
+
+    m_pushDock->setObjectName(QStringLiteral("pushDock"));
+    m_pushDock->setWidget(m_push);
+    m_testClientDock->setObjectName(QStringLiteral("testClientDock"));
+    m_testClientDock->setWidget(m_testClient);
+    addDockWidget(Qt::RightDockWidgetArea, m_pushDock);
+    addDockWidget(Qt::RightDockWidgetArea, m_testClientDock);
+    tabifyDockWidget(m_pushDock, m_testClientDock);
+    m_pushDock->raise();
+    resizeDocks({m_pushDock}, {480}, Qt::Horizontal);
+
+    createActions();
+    createStatusBar();
+
+    connect(m_controller, &EngineController::stateChanged, this, &MainWindow::onStateChanged);
+    connect(m_controller, &EngineController::sampled, this, &MainWindow::onSampled);
+    connect(m_controller, &EngineController::fpmSampled, this, &MainWindow::onFpmSampled);
+    connect(m_controller, &EngineController::entriesArrived, m_traffic,
+            &TrafficLogView::appendEntries);
+    connect(m_controller, &EngineController::logLines, this, [this](const QStringList &lines) {
+        const QString time = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz "));
+        for (const QString &line : lines)
+            m_gatewayLog->appendPlainText(time + line);
+    });
+    connect(m_controller, &EngineController::startFailed, this, [this](const QString &error) {
+        m_gatewayLog->appendPlainText(tr("start failed: %1").arg(error));
+        statusBar()->showMessage(tr("Could not start: %1").arg(error), StatusMessageMs);
+        // Not modal: a failed start must not block anything (nor an offscreen test).
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("wsgate"),
+                                    tr("The gateway could not start."), QMessageBox::Ok, this);
+        box->setInformativeText(error);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setObjectName(QStringLiteral("startFailedBox"));
+        box->show();
+    });
+
+    connect(m_connections, &ConnectionsView::pushRequested, this, &MainWindow::pushToClient);
+    connect(m_connections, &ConnectionsView::showTrafficRequested, this,
+            &MainWindow::showClientTraffic);
+    connect(m_connections, &ConnectionsView::closeRequested, this,
+            [this](const QByteArray &id, int code, const QString &reason) {
+                m_controller->closeClient(id, code, reason, this, [this, id, code](bool found) {
+                    statusBar()->showMessage(
+                        found ? tr("Closed %1 with %2").arg(QString::fromLatin1(id)).arg(code)
+                              : tr("%1 is already gone").arg(QString::fromLatin1(id)),
+                        StatusMessageMs);
+                });
+            });
+    connect(m_traffic, &TrafficLogView::replayRequested, this, [this](quint64 id) {
+        m_controller->replay(id, this, [this, id](bool ok, const QString &error) {
+            statusBar()->showMessage(
+                ok ? tr("Replayed #%1: the new exchange follows in the log").arg(id)
+                   : tr("Replay of #%1 failed: %2").arg(id).arg(error),
+                StatusMessageMs);
+        });
+    });
+
+    resize(DefaultWidthPx, DefaultHeightPx);
+    restoreWindowState();
+    onStateChanged(m_controller->state());
+}
+
+MainWindow::~MainWindow() {
+    // Stop the engine before the views it feeds go away.
+    m_controller->shutdown();
+}
+
+void MainWindow::createActions() {
+    m_startStop = new QAction(icon("start"), tr("&Start gateway"), this);
+    m_startStop->setShortcut(Qt::Key_F5);
+    m_startStop->setObjectName(QStringLiteral("startStopAction"));
+    connect(m_startStop, &QAction::triggered, this, &MainWindow::toggleGateway);
+
+    m_settingsAction = new QAction(icon("settings"), tr("S&ettings…"), this);
+    m_settingsAction->setShortcuts(
+        {QKeySequence(Qt::CTRL | Qt::Key_Comma), QKeySequence::Preferences});
+    connect(m_settingsAction, &QAction::triggered, this, &MainWindow::openSettings);
+
+    auto *pushAction = new QAction(icon("push"), tr("&Push…"), this);
+    pushAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    pushAction->setToolTip(tr("Push a message (Ctrl+K); targets the selected connection"));
+    connect(pushAction, &QAction::triggered, this, [this] {
+        const QByteArray id = m_connections->selectedClientId();
+        if (!id.isEmpty() && m_tabs->currentWidget() == m_connections) {
+            pushToClient(id);
+            return;
+        }
+        m_pushDock->show();
+        m_pushDock->raise();
+        m_push->focusEditor();
+    });
+
+    auto *testClientAction = new QAction(icon("connect"), tr("&Test client"), this);
+    testClientAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    connect(testClientAction, &QAction::triggered, this, [this] {
+        m_testClientDock->show();
+        m_testClientDock->raise();
+        m_testClient->focusEditor();
+    });
+
+    auto *filterAction = new QAction(icon("filter"), tr("&Filter"), this);
+    filterAction->setShortcut(QKeySequence::Find);
+    connect(filterAction, &QAction::triggered, this, &MainWindow::focusFilter);
+
+    auto *clearAction = new QAction(icon("clear"), tr("&Clear log"), this);
+    clearAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    connect(clearAction, &QAction::triggered, this, &MainWindow::clearCurrent);
+
+    auto *pauseAction = new QAction(icon("pause"), tr("P&ause log"), this);
+    pauseAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
+    connect(pauseAction, &QAction::triggered, this,
+            [this] { m_traffic->setPaused(!m_traffic->isPaused()); });
+
+    auto *quitAction = new QAction(tr("&Quit"), this);
+    quitAction->setShortcut(QKeySequence::Quit);
+    connect(quitAction, &QAction::triggered, this, &QWidget::close);
+
+    auto *aboutAction = new QAction(icon("wsgate"), tr("&About wsgate"), this);
+    connect(aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_settingsAction);
+    file->addSeparator();
+    file->addAction(quitAction);
+    QMenu *gateway = menuBar()->addMenu(tr("&Gateway"));
+    gateway->addAction(m_startStop);
+    gateway->addAction(pushAction);
+    gateway->addAction(testClientAction);
+    QMenu *log = menuBar()->addMenu(tr("&Log"));
+    log->addAction(filterAction);
+    log->addAction(pauseAction);
+    log->addAction(clearAction);
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        auto *a = view->addAction(m_tabs->tabIcon(i), m_tabs->tabText(i).remove(QLatin1Char('&')));
+        a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
+        connect(a, &QAction::triggered, this, [this, i] { m_tabs->setCurrentIndex(i); });
+    }
+    view->addSeparator();
+    view->addAction(m_pushDock->toggleViewAction());
+    view->addAction(m_testClientDock->toggleViewAction());
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(aboutAction);
+
+    QToolBar *bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->setMovable(false);
+    bar->addAction(m_startStop);
+    bar->addAction(m_settingsAction);
+    bar->addSeparator();
+    bar->addAction(pushAction);
+    bar->addAction(testClientAction);
+    bar->addSeparator();
+    bar->addAction(filterAction);
+    bar->addAction(clearAction);
+}
+
+void MainWindow::createStatusBar() {
+    m_urlLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_urlLabel->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    statusBar()->addPermanentWidget(m_stateLabel);
+    statusBar()->addPermanentWidget(m_urlLabel);
+    statusBar()->addPermanentWidget(m_connectionsLabel);
+    statusBar()->addPermanentWidget(m_rateLabel);
+    statusBar()->addPermanentWidget(m_fpmLabel);
+}
+
+QString MainWindow::statusText() const {
+    return QStringList{m_stateLabel->text(), m_urlLabel->text(), m_connectionsLabel->text(),
+                       m_rateLabel->text(), m_fpmLabel->text()}
+        .join(QStringLiteral(" | "));
+}
+
+void MainWindow::restoreWindowState() {
+    m_settings->beginGroup(QStringLiteral("window"));
+    if (m_settings->contains(QStringLiteral("geometry")))
+        restoreGeometry(m_settings->value(QStringLiteral("geometry")).toByteArray());
+    if (m_settings->contains(QStringLiteral("state")))
+        restoreState(m_settings->value(QStringLiteral("state")).toByteArray(), WindowStateVersion);
+    if (m_settings->contains(QStringLiteral("trafficSplitter")))
+        m_traffic->splitter()->restoreState(
+            m_settings->value(QStringLiteral("trafficSplitter")).toByteArray());
+    m_tabs->setCurrentIndex(m_settings->value(QStringLiteral("tab"), 0).toInt());
+    m_settings->endGroup();
+}
+
+void MainWindow::saveWindowState() {
+    m_settings->beginGroup(QStringLiteral("window"));
+    m_settings->setValue(QStringLiteral("geometry"), saveGeometry());
+    m_settings->setValue(QStringLiteral("state"), saveState(WindowStateVersion));
+    m_settings->setValue(QStringLiteral("trafficSplitter"), m_traffic->splitter()->saveState());
+    m_settings->setValue(QStringLiteral("tab"), m_tabs->currentIndex());
+    m_settings->endGroup();
+    m_settings->sync();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event) {
+    saveWindowState();
+    m_controller->shutdown();
+    event->accept();
+}
+
+void MainWindow::startGateway() {
+    m_traffic->setCapacity(m_controller->configuration().trafficLogEntries);
+    m_controller->start();
+}
+
+void MainWindow::stopGateway() {
+    m_controller->stop();
+}
+
+void MainWindow::toggleGateway() {
+    if (m_controller->state() == EngineController::State::Stopped)
+        startGateway();
+    else
+        stopGateway();
+}
+
+void MainWindow::onStateChanged(EngineController::State state) {
+    const bool stopped = state == EngineController::State::Stopped;
+    const bool running = state == EngineController::State::Running;
+    m_startStop->setText(stopped ? tr("&Start gateway") : tr("&Stop gateway"));
+    m_startStop->setIcon(icon(stopped ? "start" : "stop"));
+    m_startStop->setToolTip(stopped ? tr("Start the gateway (F5)") : tr("Stop the gateway (F5)"));
+    m_startStop->setEnabled(state == EngineController::State::Stopped || running);
+    m_stateLabel->setText(QStringLiteral("<b>%1</b>").arg(EngineController::stateText(state)));
+    m_stateLabel->setStyleSheet(running ? QStringLiteral("color: #26a269;") : QString());
+    const QString url = m_controller->listenUrl();
+    m_urlLabel->setText(url);
+    if (running) {
+        m_testClient->setDefaultUrl(url);
+        m_gatewayLog->appendPlainText(
+            tr("%1 listening on %2")
+                .arg(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz")), url));
+        statusBar()->showMessage(tr("Gateway running on %1").arg(url), StatusMessageMs);
+    }
+    if (stopped) {
+        m_connections->setClients({}, QDateTime::currentMSecsSinceEpoch());
+        m_connectionsLabel->setText(tr("0 connections"));
+        m_rateLabel->clear();
+        m_fpmLabel->clear();
+        m_fpm->setStopped();
+    }
+    setWindowTitle(running ? QStringLiteral("wsgate — %1").arg(url) : QStringLiteral("wsgate"));
+}
+
+void MainWindow::onSampled(const EngineSample &sample) {
+    if (!sample.snapshot)
+        return;
+    const GatewaySnapshot &snap = *sample.snapshot;
+    m_connections->setClients(snap.clients, snap.timeMs);
+    QStringList ids;
+    ids.reserve(snap.clients.size());
+    for (const ClientSnapshot &c : snap.clients)
+        ids << QString::fromLatin1(c.id);
+    m_push->setLiveLists(ids, snap.users, snap.groups);
+    m_connectionsLabel->setText(tr("%n connection(s)", nullptr, int(sample.connections)));
+    m_rateLabel->setText(
+        tr("in %1/s · out %2/s")
+            .arg(sample.messagesInPerSec, 0, 'f', sample.messagesInPerSec < 10 ? 1 : 0)
+            .arg(sample.messagesOutPerSec, 0, 'f', sample.messagesOutPerSec < 10 ? 1 : 0));
+    m_fpm->setEngineSample(sample);
+
+    // PHP state from the gateway's own view, refined by the poller when it has spoken.
+    QString php = m_fpmText;
+    if (!snap.lastPhpError.isEmpty() && snap.lastPhpErrorMs > snap.lastPhpOkMs)
+        php = tr("<span style='color:#c01c28'>PHP error</span>");
+    m_fpmLabel->setText(php);
+    m_fpmLabel->setToolTip(snap.lastPhpError.isEmpty()
+                               ? QString()
+                               : tr("Last PHP failure: %1").arg(snap.lastPhpError));
+}
+
+void MainWindow::onFpmSampled(const FpmSample &sample) {
+    m_fpm->setFpmSample(sample);
+    switch (sample.state) {
+    case FpmPoller::State::Unknown:
+        m_fpmText = tr("PHP-FPM: …");
+        break;
+    case FpmPoller::State::Ok:
+        m_fpmText = sample.warnings.isEmpty()
+                        ? tr("PHP-FPM: <span style='color:#26a269'>ok</span> (%1 active / %2)")
+                              .arg(sample.status ? sample.status->activeProcesses : 0)
+                              .arg(sample.status ? sample.status->totalProcesses : 0)
+                        : tr("PHP-FPM: <span style='color:#e66100'>%n warning(s)</span>", nullptr,
+                             int(sample.warnings.size()));
+        break;
+    case FpmPoller::State::NotEnabled:
+        m_fpmText = tr("PHP-FPM: reachable, no status page");
+        break;
+    case FpmPoller::State::Unreachable:
+        m_fpmText = tr("PHP-FPM: <span style='color:#c01c28'>unreachable</span>");
+        break;
+    }
+}
+
+void MainWindow::openSettings() {
+    SettingsDialog dialog(m_controller->configuration(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_controller->setConfiguration(dialog.configuration());
+    SettingsStore(m_settings).save(dialog.configuration());
+    statusBar()->showMessage(
+        m_controller->state() == EngineController::State::Stopped
+            ? tr("Settings saved")
+            : tr("Settings saved; they apply when the gateway restarts (F5 twice)"),
+        StatusMessageMs);
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(
+        this, tr("About wsgate"),
+        tr("<h3>wsgate</h3><p>%1</p><p>WebSockets for PHP-FPM applications: every WebSocket "
+           "event becomes a FastCGI request to PHP-FPM, and PHP pushes back through a small HTTP "
+           "API.</p>")
+            .arg(ConfigurationParser::versionText(QStringLiteral("wsgate")).toHtmlEscaped()));
+}
+
+void MainWindow::pushToClient(const QByteArray &clientId) {
+    m_push->setTarget(EngineController::Target::Client, QString::fromLatin1(clientId));
+    m_pushDock->show();
+    m_pushDock->raise();
+    m_push->focusEditor();
+}
+
+void MainWindow::showClientTraffic(const QByteArray &clientId) {
+    m_traffic->setClientFilter(clientId);
+    m_tabs->setCurrentWidget(m_traffic);
+}
+
+void MainWindow::focusFilter() {
+    if (m_tabs->currentWidget() == m_connections) {
+        m_connections->focusFilter();
+        return;
+    }
+    m_tabs->setCurrentWidget(m_traffic);
+    m_traffic->focusFilter();
+}
+
+void MainWindow::clearCurrent() {
+    if (m_tabs->currentWidget() == m_gatewayLog)
+        m_gatewayLog->clear();
+    else
+        m_traffic->clear();
+}

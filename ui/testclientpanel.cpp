@@ -1,0 +1,314 @@
+#include "testclientpanel.h"
+
+#include "bodyformatter.h"
+
+#include <QComboBox>
+#include <QDateTime>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QNetworkRequest>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QShortcut>
+#include <QSplitter>
+#include <QTextEdit>
+#include <QUrl>
+#include <QVBoxLayout>
+#include <QWebSocket>
+#include <QWebSocketHandshakeOptions>
+
+namespace {
+
+// Qt 6.4.2 leaves a socket that got a non-101 answer in ConnectingState forever.
+constexpr int ConnectTimeoutMs = 10000;
+constexpr int MaxConversationBlocks = 5000;
+constexpr int MaxShownChars = 4000;
+constexpr qint64 MaxIncomingMessageBytes = 64 * 1024 * 1024;
+const char *const InColor = "#1a5fb4";
+const char *const OutColor = "#26a269";
+const char *const InfoColor = "#77767b";
+const char *const ErrorColor = "#c01c28";
+
+} // namespace
+
+TestClientPanel::TestClientPanel(QWidget *parent)
+    : QWidget(parent)
+    , m_url(new QLineEdit(this))
+    , m_protocol(new QLineEdit(this))
+    , m_headers(new QPlainTextEdit(this))
+    , m_cookie(new QLineEdit(this))
+    , m_connect(new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/connect.svg")),
+                                tr("&Connect"), this))
+    , m_state(new QLabel(this))
+    , m_conversation(new QTextEdit(this))
+    , m_format(new QComboBox(this))
+    , m_editor(new QPlainTextEdit(this))
+    , m_send(
+          new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/send.svg")), tr("&Send"), this)) {
+    setObjectName(QStringLiteral("testClientPanel"));
+    m_url->setPlaceholderText(tr("ws://host:port/path or wss://…"));
+    m_url->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    connect(m_url, &QLineEdit::textEdited, this, [this] { m_urlEdited = true; });
+    m_protocol->setPlaceholderText(tr("optional, e.g. chat.v1"));
+    m_headers->setPlaceholderText(tr("optional, one per line: Authorization: Bearer …"));
+    m_headers->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_headers->setMaximumHeight(m_headers->fontMetrics().height() * 4);
+    m_headers->setTabChangesFocus(true);
+    m_cookie->setPlaceholderText(tr("optional, e.g. PHPSESSID=…"));
+    m_conversation->setReadOnly(true);
+    m_conversation->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_conversation->document()->setMaximumBlockCount(MaxConversationBlocks);
+    m_format->addItem(tr("Text"));
+    m_format->addItem(tr("Binary, hex"));
+    m_editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_editor->setPlaceholderText(tr("Message (Ctrl+Enter sends)"));
+    m_editor->setTabChangesFocus(true);
+    m_editor->setMaximumHeight(m_editor->fontMetrics().height() * 6);
+    m_send->setToolTip(tr("Send (Ctrl+Enter)"));
+
+    m_connectTimer.setSingleShot(true);
+    m_connectTimer.setInterval(ConnectTimeoutMs);
+    connect(&m_connectTimer, &QTimer::timeout, this, [this] {
+        if (m_socket && m_socket->state() == QAbstractSocket::ConnectingState) {
+            appendLine(tr("error"), QLatin1String(ErrorColor),
+                       tr("no handshake answer within %1 s (refused, or not a WebSocket endpoint)")
+                           .arg(ConnectTimeoutMs / 1000));
+            m_socket->abort();
+        }
+    });
+
+    auto *urlRow = new QHBoxLayout;
+    urlRow->addWidget(m_url, 1);
+    urlRow->addWidget(m_connect);
+    urlRow->addWidget(m_state);
+    auto *form = new QFormLayout;
+    form->addRow(tr("URL"), urlRow);
+    form->addRow(tr("Subprotocol"), m_protocol);
+    form->addRow(tr("Headers"), m_headers);
+    form->addRow(tr("Cookie"), m_cookie);
+
+    auto *sendRow = new QHBoxLayout;
+    sendRow->addWidget(m_format);
+    sendRow->addStretch(1);
+    sendRow->addWidget(m_send);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(form);
+    layout->addWidget(m_conversation, 1);
+    layout->addWidget(m_editor);
+    layout->addLayout(sendRow);
+
+    connect(m_connect, &QPushButton::clicked, this, [this] {
+        if (m_socket)
+            disconnectFromServer();
+        else
+            connectToServer();
+    });
+    connect(m_send, &QPushButton::clicked, this, &TestClientPanel::send);
+    for (const QKeySequence &key :
+         {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)}) {
+        auto *shortcut = new QShortcut(key, this);
+        shortcut->setContext(Qt::WidgetWithChildrenShortcut);
+        connect(shortcut, &QShortcut::activated, this, &TestClientPanel::send);
+    }
+    updateState();
+}
+
+TestClientPanel::~TestClientPanel() {
+    if (m_socket) {
+        m_socket->disconnect(this);
+        m_socket->abort();
+    }
+}
+
+void TestClientPanel::setDefaultUrl(const QString &url) {
+    m_defaultUrl = url;
+    if (!m_urlEdited && !url.isEmpty())
+        m_url->setText(url);
+}
+
+void TestClientPanel::setUrl(const QString &url) {
+    m_url->setText(url);
+    m_urlEdited = true;
+}
+
+QString TestClientPanel::url() const {
+    return m_url->text().trimmed();
+}
+
+void TestClientPanel::setSubprotocol(const QString &protocol) {
+    m_protocol->setText(protocol);
+}
+
+void TestClientPanel::setHeaders(const QString &lines) {
+    m_headers->setPlainText(lines);
+}
+
+void TestClientPanel::setCookie(const QString &cookie) {
+    m_cookie->setText(cookie);
+}
+
+bool TestClientPanel::isConnected() const {
+    return m_socket && m_socket->state() == QAbstractSocket::ConnectedState;
+}
+
+void TestClientPanel::focusEditor() {
+    m_editor->setFocus();
+}
+
+QString TestClientPanel::conversationText() const {
+    return m_conversation->toPlainText();
+}
+
+void TestClientPanel::setMessage(const QString &text, bool binaryHex) {
+    m_format->setCurrentIndex(binaryHex ? 1 : 0);
+    m_editor->setPlainText(text);
+}
+
+void TestClientPanel::appendLine(const QString &who, const QString &color, const QString &text) {
+    const QString time = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz"));
+    QString shown = text.left(MaxShownChars);
+    if (shown.size() < text.size())
+        shown += tr(" … (%1 chars)").arg(text.size());
+    m_conversation->append(
+        QStringLiteral("<span style='color:%1'>%2</span> <b style='color:%3'>%4</b> "
+                       "<span style='white-space:pre-wrap'>%5</span>")
+            .arg(QLatin1String(InfoColor), time, color, who.toHtmlEscaped(),
+                 shown.toHtmlEscaped()));
+}
+
+void TestClientPanel::connectToServer() {
+    if (m_socket)
+        return;
+    const QUrl target = QUrl::fromUserInput(url().isEmpty() ? m_defaultUrl : url());
+    if (!target.isValid() ||
+        (target.scheme() != QLatin1String("ws") && target.scheme() != QLatin1String("wss"))) {
+        appendLine(tr("error"), QLatin1String(ErrorColor),
+                   tr("not a ws:// or wss:// URL: %1").arg(this->url()));
+        return;
+    }
+    QNetworkRequest request(target);
+    const QStringList headerLines =
+        m_headers->toPlainText().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    for (const QString &line : headerLines) {
+        const int colon = line.indexOf(QLatin1Char(':'));
+        if (colon <= 0) {
+            appendLine(tr("error"), QLatin1String(ErrorColor),
+                       tr("ignored header line without a colon: %1").arg(line));
+            continue;
+        }
+        request.setRawHeader(line.left(colon).trimmed().toLatin1(),
+                             line.mid(colon + 1).trimmed().toUtf8());
+    }
+    if (!m_cookie->text().trimmed().isEmpty())
+        request.setRawHeader("Cookie", m_cookie->text().trimmed().toUtf8());
+    QWebSocketHandshakeOptions options;
+    const QString protocol = m_protocol->text().trimmed();
+    if (!protocol.isEmpty())
+        options.setSubprotocols(protocol.split(QLatin1Char(','), Qt::SkipEmptyParts));
+
+    m_socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
+    m_socket->setMaxAllowedIncomingMessageSize(MaxIncomingMessageBytes);
+    m_socket->setMaxAllowedIncomingFrameSize(MaxIncomingMessageBytes);
+    connect(m_socket, &QWebSocket::connected, this, [this] {
+        m_connectTimer.stop();
+        QString info = tr("connected to %1").arg(m_socket->requestUrl().toString());
+        if (!m_socket->subprotocol().isEmpty())
+            info += tr(", subprotocol %1").arg(m_socket->subprotocol());
+        appendLine(tr("·"), QLatin1String(InfoColor), info);
+        updateState();
+        Q_EMIT connected();
+    });
+    connect(m_socket, &QWebSocket::disconnected, this, [this] {
+        m_connectTimer.stop();
+        QWebSocket *socket = m_socket;
+        m_socket = nullptr;
+        if (socket) {
+            appendLine(
+                tr("·"), QLatin1String(InfoColor),
+                tr("closed: %1 %2").arg(int(socket->closeCode())).arg(socket->closeReason()));
+            socket->deleteLater();
+        }
+        updateState();
+        Q_EMIT disconnected();
+    });
+    connect(m_socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
+        appendLine(tr("◀ in"), QLatin1String(InColor), text);
+        Q_EMIT messageReceived(text.toUtf8(), false);
+    });
+    connect(m_socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &data) {
+        appendLine(tr("◀ in"), QLatin1String(InColor),
+                   tr("[binary %1 bytes] %2")
+                       .arg(data.size())
+                       .arg(QString::fromLatin1(data.left(256).toHex(' '))));
+        Q_EMIT messageReceived(data, true);
+    });
+    connect(m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            &TestClientPanel::onError);
+    connect(m_socket, &QWebSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+        for (const QSslError &e : errors)
+            appendLine(tr("tls"), QLatin1String(ErrorColor), e.errorString());
+    });
+    appendLine(tr("·"), QLatin1String(InfoColor), tr("connecting to %1 …").arg(target.toString()));
+    m_connectTimer.start();
+    m_socket->open(request, options);
+    updateState();
+}
+
+void TestClientPanel::onError(QAbstractSocket::SocketError) {
+    if (m_socket)
+        appendLine(tr("error"), QLatin1String(ErrorColor), m_socket->errorString());
+}
+
+void TestClientPanel::disconnectFromServer() {
+    if (!m_socket)
+        return;
+    if (m_socket->state() == QAbstractSocket::ConnectedState)
+        m_socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("bye"));
+    else
+        m_socket->abort();
+}
+
+void TestClientPanel::send() {
+    if (!isConnected()) {
+        appendLine(tr("error"), QLatin1String(ErrorColor), tr("not connected"));
+        return;
+    }
+    const QString text = m_editor->toPlainText();
+    if (m_format->currentIndex() == 0) {
+        m_socket->sendTextMessage(text);
+        appendLine(tr("▶ out"), QLatin1String(OutColor), text);
+    } else {
+        QByteArray bytes;
+        QString error;
+        if (!BodyFormatter::parseHex(text, &bytes, &error)) {
+            appendLine(tr("error"), QLatin1String(ErrorColor), tr("hex: %1").arg(error));
+            return;
+        }
+        m_socket->sendBinaryMessage(bytes);
+        appendLine(tr("▶ out"), QLatin1String(OutColor),
+                   tr("[binary %1 bytes] %2")
+                       .arg(bytes.size())
+                       .arg(QString::fromLatin1(bytes.toHex(' '))));
+    }
+}
+
+void TestClientPanel::updateState() {
+    const bool connectedNow = isConnected();
+    const bool busy = m_socket != nullptr;
+    m_connect->setText(busy ? tr("&Disconnect") : tr("&Connect"));
+    m_connect->setIcon(QIcon(busy ? QStringLiteral(":/wsgate/ui/icons/disconnect.svg")
+                                  : QStringLiteral(":/wsgate/ui/icons/connect.svg")));
+    m_state->setText(connectedNow ? tr("connected")
+                     : busy       ? tr("connecting…")
+                                  : tr("not connected"));
+    m_send->setEnabled(connectedNow);
+    m_url->setEnabled(!busy);
+    m_protocol->setEnabled(!busy);
+    m_headers->setEnabled(!busy);
+    m_cookie->setEnabled(!busy);
+}
