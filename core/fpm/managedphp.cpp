@@ -16,6 +16,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 #endif
+#ifdef Q_OS_LINUX
+#include <sys/prctl.h>
+#endif
 
 namespace {
 // Once PHP served this long, the next crash is a new story: backoff starts small again.
@@ -339,7 +342,13 @@ void ManagedPhp::launch() {
         p->setArguments(args);
         // Its own process group: workers outlive a killed master and keep serving the old
         // socket, so cleanup kills the whole group.
-        p->setChildProcessModifier([] { ::setpgid(0, 0); });
+        // If wsgate itself is killed, php-fpm gets SIGTERM and takes its workers down.
+        p->setChildProcessModifier([] {
+            ::setpgid(0, 0);
+#ifdef Q_OS_LINUX
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+        });
 #endif
         connect(p, &QProcess::readyReadStandardOutput, this, [this, p] { readLog(p); });
         connect(p, &QProcess::started, this, [this, p] { onStarted(p); });
