@@ -24,6 +24,8 @@ namespace {
 
 // Qt 6.4.2 leaves a socket that got a non-101 answer in ConnectingState forever.
 constexpr int ConnectTimeoutMs = 10000;
+// A server that never finishes the closing handshake must not leave the panel stuck.
+constexpr int CloseTimeoutMs = 3000;
 constexpr int MaxConversationBlocks = 5000;
 constexpr int MaxShownChars = 4000;
 constexpr qint64 MaxIncomingMessageBytes = 64 * 1024 * 1024;
@@ -70,8 +72,14 @@ TestClientPanel::TestClientPanel(QWidget *parent)
     m_send->setToolTip(tr("Send (Ctrl+Enter)"));
 
     m_connectTimer.setSingleShot(true);
-    m_connectTimer.setInterval(ConnectTimeoutMs);
     connect(&m_connectTimer, &QTimer::timeout, this, [this] {
+        if (m_socket && m_closing) {
+            appendLine(tr("·"), QLatin1String(InfoColor),
+                       tr("no close answer within %1 s; dropped the connection")
+                           .arg(CloseTimeoutMs / 1000));
+            m_socket->abort();
+            return;
+        }
         if (m_socket && m_socket->state() == QAbstractSocket::ConnectingState) {
             appendLine(tr("error"), QLatin1String(ErrorColor),
                        tr("no handshake answer within %1 s (refused, or not a WebSocket endpoint)")
@@ -227,6 +235,7 @@ void TestClientPanel::connectToServer() {
         m_connectTimer.stop();
         QWebSocket *socket = m_socket;
         m_socket = nullptr;
+        m_closing = false;
         if (socket) {
             appendLine(
                 tr("·"), QLatin1String(InfoColor),
@@ -254,7 +263,8 @@ void TestClientPanel::connectToServer() {
             appendLine(tr("tls"), QLatin1String(ErrorColor), e.errorString());
     });
     appendLine(tr("·"), QLatin1String(InfoColor), tr("connecting to %1 …").arg(target.toString()));
-    m_connectTimer.start();
+    m_closing = false;
+    m_connectTimer.start(ConnectTimeoutMs);
     m_socket->open(request, options);
     updateState();
 }
@@ -267,10 +277,13 @@ void TestClientPanel::onError(QAbstractSocket::SocketError) {
 void TestClientPanel::disconnectFromServer() {
     if (!m_socket)
         return;
-    if (m_socket->state() == QAbstractSocket::ConnectedState)
+    if (m_socket->state() == QAbstractSocket::ConnectedState) {
+        m_closing = true;
+        m_connectTimer.start(CloseTimeoutMs);
         m_socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("bye"));
-    else
+    } else {
         m_socket->abort();
+    }
 }
 
 void TestClientPanel::send() {

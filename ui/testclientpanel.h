@@ -64,7 +64,8 @@ private:
     QPlainTextEdit *m_editor;
     QPushButton *m_send;
     QWebSocket *m_socket = nullptr;
-    QTimer m_connectTimer;
+    QTimer m_connectTimer; // connect, then close, timeout
+    bool m_closing = false;
     QString m_defaultUrl;
     bool m_urlEdited = false;
 };

@@ -1,0 +1,265 @@
+// The traffic log's models and filter: batched inserts, ring trimming, filters.
+
+#include "connectionsmodel.h"
+#include "trafficfilter.h"
+#include "trafficfilterproxymodel.h"
+#include "trafficlogmodel.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+namespace {
+
+quint64 g_nextId = 1;
+
+QVector<TrafficEntry> makeBatch(int n, TrafficEntry::Kind kind = TrafficEntry::Kind::MessageIn,
+                                const QByteArray &client = "c1", const QByteArray &body = "hello") {
+    QVector<TrafficEntry> batch;
+    for (int i = 0; i < n; ++i) {
+        TrafficEntry e;
+        e.id = g_nextId++;
+        e.timeMs = 1700000000000 + qint64(e.id);
+        e.kind = kind;
+        e.clientId = client;
+        e.body = body;
+        e.size = body.size();
+        batch.append(e);
+    }
+    return batch;
+}
+
+} // namespace
+
+class TestTrafficLogModel final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void batchedInsertsEmitOneSignalPerBatch();
+    void ringTrimsTheFrontBeforeInserting();
+    void batchLargerThanRingKeepsNewest();
+    void shrinkingCapacityTrims();
+    void rowOfIdFindsOnlyHeldEntries();
+    void filterAccepts_data();
+    void filterAccepts();
+    void invalidRegexIsRefused();
+    void proxyFollowsFilterAndBatches();
+    void connectionsModelUpdatesInPlace();
+};
+
+void TestTrafficLogModel::batchedInsertsEmitOneSignalPerBatch() {
+    TrafficLogModel model(1000);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+
+    model.append(makeBatch(10));
+    model.append(makeBatch(1));
+    model.append(makeBatch(500));
+    model.append({}); // an empty turn inserts nothing
+
+    QCOMPARE(inserted.count(), 3);
+    // first .. last are inclusive: 10 rows are 0..9, not 0..10.
+    QCOMPARE(inserted.at(0).at(1).toInt(), 0);
+    QCOMPARE(inserted.at(0).at(2).toInt(), 9);
+    QCOMPARE(inserted.at(1).at(1).toInt(), 10);
+    QCOMPARE(inserted.at(1).at(2).toInt(), 10);
+    QCOMPARE(inserted.at(2).at(1).toInt(), 11);
+    QCOMPARE(inserted.at(2).at(2).toInt(), 510);
+    QCOMPARE(removed.count(), 0);
+    QCOMPARE(reset.count(), 0);
+    QCOMPARE(model.rowCount(), 511);
+}
+
+void TestTrafficLogModel::ringTrimsTheFrontBeforeInserting() {
+    TrafficLogModel model(100);
+    const QVector<TrafficEntry> first = makeBatch(80);
+    model.append(first);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+
+    const QVector<TrafficEntry> second = makeBatch(50);
+    model.append(second);
+
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(removed.at(0).at(1).toInt(), 0);
+    QCOMPARE(removed.at(0).at(2).toInt(), 29);
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(inserted.at(0).at(1).toInt(), 50);
+    QCOMPARE(inserted.at(0).at(2).toInt(), 99);
+    QCOMPARE(model.rowCount(), 100);
+    QCOMPARE(model.entry(0).id, first.at(30).id);
+    QCOMPARE(model.entry(99).id, second.last().id);
+}
+
+void TestTrafficLogModel::batchLargerThanRingKeepsNewest() {
+    TrafficLogModel model(100);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+    const QVector<TrafficEntry> batch = makeBatch(250);
+    model.append(batch);
+    QCOMPARE(removed.count(), 0);
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(inserted.at(0).at(1).toInt(), 0);
+    QCOMPARE(inserted.at(0).at(2).toInt(), 99);
+    QCOMPARE(model.entry(0).id, batch.at(150).id);
+
+    // A full ring plus another oversized batch: everything old goes in one removal.
+    const QVector<TrafficEntry> again = makeBatch(300);
+    model.append(again);
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(removed.at(0).at(2).toInt(), 99);
+    QCOMPARE(inserted.count(), 2);
+    QCOMPARE(model.rowCount(), 100);
+    QCOMPARE(model.entry(0).id, again.at(200).id);
+}
+
+void TestTrafficLogModel::shrinkingCapacityTrims() {
+    TrafficLogModel model(500);
+    model.append(makeBatch(300));
+    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+    model.setCapacity(200);
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(model.rowCount(), 200);
+    model.setCapacity(1000);
+    QCOMPARE(removed.count(), 1);
+}
+
+void TestTrafficLogModel::rowOfIdFindsOnlyHeldEntries() {
+    TrafficLogModel model(100);
+    const QVector<TrafficEntry> batch = makeBatch(150);
+    model.append(batch);
+    QCOMPARE(model.rowOfId(batch.at(0).id), -1);
+    QCOMPARE(model.rowOfId(batch.at(50).id), 0);
+    QCOMPARE(model.rowOfId(batch.last().id), 99);
+    QCOMPARE(model.rowOfId(batch.last().id + 1), -1);
+}
+
+void TestTrafficLogModel::filterAccepts_data() {
+    QTest::addColumn<QString>("client");
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("hiddenKind"); // -1: none
+    QTest::addColumn<bool>("errorsOnly");
+    QTest::addColumn<bool>("accepted");
+
+    // The entry under test: a PHP row of client "abc" with body "Hello World", stderr "boom".
+    QTest::newRow("empty filter") << ""
+                                  << "" << -1 << false << true;
+    QTest::newRow("same client") << "abc"
+                                 << "" << -1 << false << true;
+    QTest::newRow("other client") << "xyz"
+                                  << "" << -1 << false << false;
+    QTest::newRow("text in body, any case") << ""
+                                            << "hello world" << -1 << false << true;
+    QTest::newRow("text in stderr") << ""
+                                    << "BOOM" << -1 << false << true;
+    QTest::newRow("text nowhere") << ""
+                                  << "nothing" << -1 << false << false;
+    QTest::newRow("regex matches") << ""
+                                   << "re:^Hel+o\\s" << -1 << false << true;
+    QTest::newRow("regex misses") << ""
+                                  << "re:^World" << -1 << false << false;
+    QTest::newRow("kind hidden") << ""
+                                 << "" << int(TrafficEntry::Kind::Php) << false << false;
+    QTest::newRow("other kind hidden") << ""
+                                       << "" << int(TrafficEntry::Kind::Open) << false << true;
+    QTest::newRow("errors only, not an error") << ""
+                                               << "" << -1 << true << false;
+}
+
+void TestTrafficLogModel::filterAccepts() {
+    QFETCH(QString, client);
+    QFETCH(QString, text);
+    QFETCH(int, hiddenKind);
+    QFETCH(bool, errorsOnly);
+    QFETCH(bool, accepted);
+
+    TrafficEntry e;
+    e.kind = TrafficEntry::Kind::Php;
+    e.clientId = "abc";
+    e.body = "Hello World";
+    auto php = std::make_shared<PhpExchange>();
+    php->stderrData = "boom";
+    e.php = php;
+
+    TrafficFilter filter;
+    filter.setClientId(client.toLatin1());
+    QVERIFY(filter.setText(text));
+    if (hiddenKind >= 0)
+        filter.setKindEnabled(TrafficEntry::Kind(hiddenKind), false);
+    filter.setErrorsOnly(errorsOnly);
+    QCOMPARE(filter.accepts(e), accepted);
+
+    e.isError = true; // errors-only never hides an error that passes the rest
+    if (errorsOnly)
+        QCOMPARE(filter.accepts(e), hiddenKind < 0 && client.isEmpty() && text.isEmpty());
+}
+
+void TestTrafficLogModel::invalidRegexIsRefused() {
+    TrafficFilter filter;
+    QVERIFY(filter.setText(QStringLiteral("ok")));
+    QVERIFY(!TrafficFilter::textError(QStringLiteral("re:(")).isEmpty());
+    QVERIFY(!filter.setText(QStringLiteral("re:(")));
+    QCOMPARE(filter.text(), QStringLiteral("ok"));
+    QVERIFY(TrafficFilter::textError(QStringLiteral("(")).isEmpty()); // plain text: no regex
+}
+
+void TestTrafficLogModel::proxyFollowsFilterAndBatches() {
+    TrafficLogModel model(1000);
+    TrafficFilterProxyModel proxy(&model);
+    TrafficFilter onlyB;
+    onlyB.setClientId("b");
+    proxy.setFilter(onlyB);
+    QSignalSpy proxyInserted(&proxy, &QAbstractItemModel::rowsInserted);
+
+    QVector<TrafficEntry> batch = makeBatch(5, TrafficEntry::Kind::MessageIn, "a");
+    batch += makeBatch(3, TrafficEntry::Kind::MessageIn, "b");
+    model.append(batch);
+    QCOMPARE(proxy.rowCount(), 3);
+    QCOMPARE(proxyInserted.count(), 1);
+
+    proxy.setFilter(TrafficFilter());
+    QCOMPARE(proxy.rowCount(), 8);
+
+    TrafficFilter errors;
+    errors.setErrorsOnly(true);
+    proxy.setFilter(errors);
+    QCOMPARE(proxy.rowCount(), 0);
+}
+
+void TestTrafficLogModel::connectionsModelUpdatesInPlace() {
+    ConnectionsModel model;
+    auto client = [](const char *id, qint64 in) {
+        ClientSnapshot c;
+        c.id = id;
+        c.messagesIn = in;
+        return c;
+    };
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+
+    model.setClients({client("a", 1), client("b", 1), client("c", 1), client("d", 1)});
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(model.rowCount(), 4);
+
+    // b and c leave together (one removal), a changes, e arrives.
+    model.setClients({client("a", 7), client("d", 1), client("e", 0)});
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(removed.at(0).at(1).toInt(), 1);
+    QCOMPARE(removed.at(0).at(2).toInt(), 2);
+    QCOMPARE(inserted.count(), 2);
+    QCOMPARE(reset.count(), 0);
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.rowOfId("a"), 0);
+    QCOMPARE(model.index(0, ConnectionsModel::MessagesIn)
+                 .data(ConnectionsModel::RawValueRole)
+                 .toLongLong(),
+             7);
+    QCOMPARE(model.rowOfId("e"), 2);
+    QCOMPARE(model.rowOfId("b"), -1);
+
+    model.setClients({});
+    QCOMPARE(model.rowCount(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestTrafficLogModel)
+#include "tst_trafficlogmodel.moc"
