@@ -75,14 +75,14 @@ ConnectionsView::ConnectionsView(QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setHighlightSections(false);
-    m_table->setColumnWidth(ConnectionsModel::Id, 220);
-    m_table->setColumnWidth(ConnectionsModel::Peer, 130);
-    m_table->setColumnWidth(ConnectionsModel::Path, 140);
-    m_table->setColumnWidth(ConnectionsModel::Origin, 140);
-    m_table->setColumnWidth(ConnectionsModel::User, 80);
-    m_table->setColumnWidth(ConnectionsModel::Groups, 100);
+    m_table->setColumnWidth(ConnectionsModel::Id, 170);
+    m_table->setColumnWidth(ConnectionsModel::Peer, 115);
+    m_table->setColumnWidth(ConnectionsModel::Path, 120);
+    m_table->setColumnWidth(ConnectionsModel::Origin, 90);
+    m_table->setColumnWidth(ConnectionsModel::User, 65);
+    m_table->setColumnWidth(ConnectionsModel::Groups, 70);
     for (int c = ConnectionsModel::ConnectedSince; c <= ConnectionsModel::Queue; ++c)
-        m_table->setColumnWidth(c, 72);
+        m_table->setColumnWidth(c, 64);
     connect(m_table, &QTableView::customContextMenuRequested, this, &ConnectionsView::showMenu);
     connect(m_table, &QTableView::doubleClicked, this, [this] {
         const QByteArray id = selectedClientId();

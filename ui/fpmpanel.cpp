@@ -81,8 +81,8 @@ FpmPanel::FpmPanel(QWidget *parent)
     m_processChart->addSeries(tr("idle"), IdleColor);
     m_processChart->addSeries(tr("total"), TotalColor);
     m_queueChart->addSeries(tr("listen queue"), QueueColor);
-    m_gatewayChart->addSeries(tr("waiting for PHP"), GatewayQueueColor);
-    m_gatewayChart->addSeries(tr("FastCGI busy"), BusyColor);
+    m_gatewayChart->addSeries(tr("waiting"), GatewayQueueColor);
+    m_gatewayChart->addSeries(tr("busy"), BusyColor);
     for (TimeChart *c : {m_processChart, m_queueChart, m_gatewayChart})
         c->setWindowMs(ChartWindowMs);
 
@@ -96,6 +96,11 @@ FpmPanel::FpmPanel(QWidget *parent)
     m_processes->setAlternatingRowColors(true);
     m_processes->setWordWrap(false);
     m_processes->horizontalHeader()->setStretchLastSection(true);
+    m_processes->setColumnWidth(0, 64);
+    m_processes->setColumnWidth(1, 120);
+    m_processes->setColumnWidth(2, 60);
+    m_processes->setColumnWidth(3, 70);
+    m_processes->setColumnWidth(5, 60);
     m_processes->setColumnWidth(6, 220);
     m_processes->setColumnWidth(9, 220);
 

@@ -66,9 +66,9 @@ PushPanel::PushPanel(EngineController *controller, QWidget *parent)
     m_history->setAlternatingRowColors(true);
     m_history->header()->setStretchLastSection(true);
     m_history->setColumnWidth(0, 90);
-    m_history->setColumnWidth(1, 260);
-    m_history->setColumnWidth(2, 60);
-    m_history->setColumnWidth(3, 180);
+    m_history->setColumnWidth(1, 170);
+    m_history->setColumnWidth(2, 44);
+    m_history->setColumnWidth(3, 200);
 
     auto *target = new QHBoxLayout;
     target->addWidget(m_targetKind);

@@ -13,6 +13,7 @@ constexpr int MarginRightPx = 10;
 constexpr int MarginTopPx = 22;
 constexpr int MarginBottomPx = 18;
 constexpr int GridLines = 4;
+constexpr qint64 MinWindowMs = 10 * 1000;
 
 /// 1, 2, 5 × 10^n at or above `v`, so axis labels stay round.
 double niceCeiling(double v) {
@@ -98,7 +99,15 @@ void TimeChart::paintEvent(QPaintEvent *) {
         if (!s.points.isEmpty())
             newest = std::max<qint64>(newest, qint64(s.points.constLast().x()));
     }
-    const qint64 oldest = newest - m_windowMs;
+    // Short histories fill the plot instead of hugging its right edge: the span grows from
+    // MinWindowMs up to the configured window as data accumulates.
+    qint64 first = newest;
+    for (const Series &s : std::as_const(m_series)) {
+        if (!s.points.isEmpty())
+            first = std::min<qint64>(first, qint64(s.points.constFirst().x()));
+    }
+    const qint64 window = std::clamp<qint64>(newest - first, MinWindowMs, m_windowMs);
+    const qint64 oldest = newest - window;
     for (const Series &s : std::as_const(m_series)) {
         for (const QPointF &pt : s.points) {
             if (pt.x() >= oldest)
@@ -120,14 +129,16 @@ void TimeChart::paintEvent(QPaintEvent *) {
                    QString::number(value, 'g', 3));
     }
     p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), MarginBottomPx - 2),
-               Qt::AlignLeft | Qt::AlignVCenter, tr("−%1 min").arg(m_windowMs / 60000));
-    p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), MarginBottomPx - 2),
                Qt::AlignRight | Qt::AlignVCenter, tr("now"));
     if (newest == 0) {
         p.drawText(plot, Qt::AlignCenter, tr("no data yet"));
         return;
     }
 
+    p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), MarginBottomPx - 2),
+               Qt::AlignLeft | Qt::AlignVCenter,
+               window >= 120000 ? tr("−%1 min").arg(window / 60000)
+                                : tr("−%1 s").arg(window / 1000));
     p.setClipRect(plot.adjusted(-1, -1, 1, 1));
     for (const Series &s : std::as_const(m_series)) {
         QPainterPath path;
@@ -135,7 +146,7 @@ void TimeChart::paintEvent(QPaintEvent *) {
         for (const QPointF &pt : s.points) {
             if (pt.x() < oldest)
                 continue;
-            const QPointF at(plot.left() + plot.width() * (pt.x() - oldest) / double(m_windowMs),
+            const QPointF at(plot.left() + plot.width() * (pt.x() - oldest) / double(window),
                              plot.bottom() - plot.height() * pt.y() / top);
             if (!started) {
                 path.moveTo(at);

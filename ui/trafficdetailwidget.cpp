@@ -169,7 +169,9 @@ void TrafficDetailWidget::setEntry(const TrafficEntry &e) {
                            .arg(php.error.toHtmlEscaped());
         fillPairs(m_params, php.params);
         m_request->setBody(php.requestBody, false, php.requestBodySize, php.requestBodyTruncated);
-        m_status->setText(tr("Status: <b>%1</b>").arg(php.status));
+        m_status->setText(php.status >= 400
+                              ? tr("Status: <b style='color:#c01c28'>%1</b>").arg(php.status)
+                              : tr("Status: <b>%1</b>").arg(php.status));
         fillPairs(m_headers, php.responseHeaders);
         bool binaryReply = false;
         for (const auto &h : php.responseHeaders) {
@@ -189,6 +191,9 @@ void TrafficDetailWidget::setEntry(const TrafficEntry &e) {
         m_tabs->setTabText(m_tabs->indexOf(m_paramsTab), tr("Request"));
         m_params->setVisible(true);
         m_replay->setEnabled(true);
+        // A failed exchange opens on what PHP answered; a good one keeps the user's tab.
+        if (!ok || php.status >= 400)
+            m_tabs->setCurrentWidget(m_replyTab);
     } else {
         m_params->setVisible(false);
         // Not an exchange with PHP: only the payload.

@@ -216,7 +216,9 @@ QVariant TrafficLogModel::data(const QModelIndex &index, int role) const {
             return data(index, Qt::DisplayRole);
         return {};
     case Qt::ForegroundRole:
-        if (e.isError)
+        // A PHP status >= 400 is logged as a normal exchange (its error is its own row), but
+        // the developer should still see it at a glance.
+        if (e.isError || (e.kind == TrafficEntry::Kind::Php && e.status >= 400))
             return QBrush(QColor(0xc0, 0x1c, 0x28));
         if (e.kind == TrafficEntry::Kind::PhpLog)
             return QBrush(QColor(0x98, 0x6a, 0x00));
