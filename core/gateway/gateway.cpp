@@ -187,8 +187,10 @@ Gateway::~Gateway() {
 }
 
 bool Gateway::start(QString *error) {
-    if (m_tcpServer)
+    if (isListening())
         return true;
+    delete m_tcpServer;
+    m_tcpServer = nullptr;
     QTcpServer *server = nullptr;
     if (!m_config.tlsCert.isEmpty()) {
         QFile certFile(m_config.tlsCert);
@@ -288,6 +290,7 @@ void Gateway::onNewTcpConnection() {
         QTcpSocket *socket = m_tcpServer->nextPendingConnection();
         if (!socket)
             break;
+        socket->setParent(this); // outlives the listener, which stop() closes
         if (m_stopping) {
             socket->abort();
             socket->deleteLater();
@@ -572,7 +575,11 @@ void Gateway::onWebSocketConnected() {
             if (s == QAbstractSocket::ClosingState)
                 session->sawClosing = true;
         });
-        connect(ws, &QWebSocket::disconnected, this, [this, session] { onDisconnected(session); });
+        // Queued: close() and abort() can emit disconnected synchronously, and removing the
+        // session inside them would pull it from under the caller (e.g. a loop over clients).
+        connect(
+            ws, &QWebSocket::disconnected, this, [this, session] { onDisconnected(session); },
+            Qt::QueuedConnection);
 
         TrafficEntry e;
         e.kind = TrafficEntry::Kind::Open;
@@ -1186,11 +1193,8 @@ void Gateway::stop() {
         return;
     m_stopping = true;
     m_stopTimer.start();
-    if (m_tcpServer) {
-        m_tcpServer->close();
-        m_tcpServer->deleteLater();
-        m_tcpServer = nullptr;
-    }
+    if (m_tcpServer)
+        m_tcpServer->close(); // kept: deleting it would delete the sockets it accepted
     for (auto it = m_handshakes.begin(); it != m_handshakes.end(); ++it) {
         it.key()->disconnect(this);
         it.key()->abort();

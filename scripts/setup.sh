@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what wsgate needs to build, run and test on Debian 12 / Ubuntu, only what is missing.
+# Usage: scripts/setup.sh [--runtime-only]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+    build-essential cmake ninja-build pkg-config git
+    qt6-base-dev qt6-websockets-dev libqt6svg6 libgl-dev libhttp-parser-dev
+    php8.2-fpm php8.2-cli
+)
+if [[ "${1:-}" != "--runtime-only" ]]; then
+    packages+=(
+        chromium xvfb xauth imagemagick
+        dpkg-dev file desktop-file-utils appstream librsvg2-bin
+    )
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
+
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Browser-test tooling (playwright-core drives Debian's chromium; it never downloads a browser).
+if [[ "${1:-}" != "--runtime-only" && -f tests/e2e/package-lock.json ]]; then
+    if [[ ! -d tests/e2e/node_modules/playwright-core ]]; then
+        echo "setup: npm ci in tests/e2e"
+        npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+    fi
+fi
+echo "setup: ok"

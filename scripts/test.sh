@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, and runs every test (unit, integration
+# against a real php-fpm, UI offscreen, browser end to end, PHP client, package).
+# Ends with CTest's summary line. With CI set, a missing dependency fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${WSGATE_BUILD_DIR:-build}
+
+bash scripts/setup.sh
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSGATE_WARNINGS_AS_ERRORS=ON >/dev/null
+cmake --build "$build" -j2
+ctest --test-dir "$build" -j2 --output-on-failure --timeout 600
