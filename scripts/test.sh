@@ -9,4 +9,13 @@ build=${WSGATE_BUILD_DIR:-build}
 bash scripts/setup.sh
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSGATE_WARNINGS_AS_ERRORS=ON >/dev/null
 cmake --build "$build" -j2
+# The .deb: build, install, smoke test through the installed wsgated (needs root or sudo).
+if [[ $(id -u) -eq 0 ]] || sudo -n true 2>/dev/null; then
+    bash scripts/package-test.sh
+elif [[ -n "${CI:-}" ]]; then
+    echo "test: the package test needs root or sudo" >&2
+    exit 1
+else
+    echo "test: skipping the package test (needs root or sudo)"
+fi
 ctest --test-dir "$build" -j2 --output-on-failure --timeout 600
