@@ -1,6 +1,7 @@
 #include "fastcgicodec.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace {
 
@@ -165,11 +166,38 @@ void FastCgiCodec::appendEndRequest(QByteArray &out, quint16 requestId, quint32 
 
 void FastCgiCodec::appendParams(QByteArray &out, quint16 requestId,
                                 const FastCgi::NameValuePairs &params) {
-    qsizetype total = 0;
+    appendParams(out, requestId, QByteArrayView(), params);
+}
+
+void FastCgiCodec::appendParams(QByteArray &out, quint16 requestId, QByteArrayView encodedPrefix,
+                                const FastCgi::NameValuePairs &params) {
+    qsizetype total = encodedPrefix.size();
     for (const auto &p : params)
         total += nameValuePairBytes(p.first.size(), p.second.size());
+    if (total <= FastCgi::MaxContentBytes) {
+        // The usual case: one record. Sized once, then filled through a cursor, no appends.
+        const qsizetype start = out.size();
+        out.resize(start + total + (total > 0 ? 2 : 1) * FastCgi::HeaderBytes);
+        char *cursor = out.data() + start;
+        if (total > 0) {
+            writeRecordHeader(cursor, FastCgi::Params, requestId, quint16(total));
+            cursor += FastCgi::HeaderBytes;
+        }
+        const auto sink = [&cursor](const char *data, qsizetype size) {
+            if (size > 0)
+                memcpy(cursor, data, size_t(size));
+            cursor += size;
+        };
+        sink(encodedPrefix.data(), encodedPrefix.size());
+        for (const auto &p : params)
+            writePair(sink, p.first, p.second);
+        writeRecordHeader(cursor, FastCgi::Params, requestId, 0);
+        Q_ASSERT(cursor + FastCgi::HeaderBytes == out.constData() + out.size());
+        return;
+    }
     out.reserve(out.size() + streamBytes(total));
     RecordStreamWriter writer(out, FastCgi::Params, requestId);
+    writer.write(encodedPrefix.data(), encodedPrefix.size());
     const auto sink = [&writer](const char *data, qsizetype size) { writer.write(data, size); };
     for (const auto &p : params)
         writePair(sink, p.first, p.second);

@@ -75,6 +75,11 @@ public:
     /// PARAMS records carrying `params` as name-value pairs, then the empty PARAMS record.
     static void appendParams(QByteArray &out, quint16 requestId,
                              const FastCgi::NameValuePairs &params);
+    /// The same, with `encodedPrefix` (pairs already encoded by encodeNameValuePairs(), e.g.
+    /// a connection's fixed params) sent before `params`: the bytes equal appendParams() of
+    /// the decoded prefix followed by `params`.
+    static void appendParams(QByteArray &out, quint16 requestId, QByteArrayView encodedPrefix,
+                             const FastCgi::NameValuePairs &params);
 
     /// A whole RESPONDER request: BEGIN_REQUEST, PARAMS, empty PARAMS, STDIN, empty STDIN.
     /// No padding is added: it is optional, FPM ignores alignment, and it would only cost

@@ -19,7 +19,7 @@ namespace {
 constexpr quint16 kRequestId = 1;
 // Bodies up to this size are encoded with the params into one buffer and written at once;
 // bigger ones are written record by record straight from the caller's buffer (no copy).
-constexpr qsizetype kInlineBodyBytes = 64 * 1024;
+constexpr qsizetype kInlineBodyBytes = 4 * 1024;
 // Buffers bigger than this are released after a request instead of being kept for reuse.
 constexpr qsizetype kRetainedBufferBytes = 256 * 1024;
 // At most this much is read from the device per read() call.
@@ -52,7 +52,7 @@ FastCgiConnection::FastCgiConnection(QIODevice *device, QObject *parent)
     , m_device(device)
     , m_maxBodyBytes(std::numeric_limits<qint64>::max()) {
     m_device->setParent(this);
-    connect(m_device, &QIODevice::readyRead, this, &FastCgiConnection::onReadyRead);
+    connect(m_device, &QIODevice::readyRead, this, &FastCgiConnection::onDeviceReadyRead);
     connect(m_device, &QIODevice::bytesWritten, this, &FastCgiConnection::onBytesWritten);
     connect(m_device, &QIODevice::readChannelFinished, this,
             [this] { onTransportClosed(QStringLiteral("end of stream")); });
@@ -114,7 +114,7 @@ bool FastCgiConnection::start(const PhpRequest &request, bool keepConn) {
 
     m_head.resize(0);
     FastCgiCodec::appendBeginRequest(m_head, kRequestId, FastCgi::Responder, keepConn);
-    FastCgiCodec::appendParams(m_head, kRequestId, request.params);
+    FastCgiCodec::appendParams(m_head, kRequestId, request.encodedBaseParams, request.params);
     if (request.body.size() <= kInlineBodyBytes)
         FastCgiCodec::appendStream(m_head, FastCgi::Stdin, kRequestId, request.body);
     else
@@ -154,6 +154,10 @@ void FastCgiConnection::writeRequest() {
     m_body = QByteArray();
     if (m_head.capacity() > kRetainedBufferBytes)
         m_head = QByteArray();
+    // Hand the bytes to the kernel now rather than on the next event-loop turn: saves a
+    // round trip through the loop (and a notifier toggle) per request.
+    if (ok)
+        flushDevice();
     if (!ok)
         failRequest(sentAnyBytes() ? PhpOutcome::BadResponse : PhpOutcome::Unavailable,
                     QStringLiteral("write failed: %1").arg(m_device->errorString()));
@@ -174,6 +178,25 @@ void FastCgiConnection::onConnected() {
 void FastCgiConnection::onBytesWritten(qint64 bytes) {
     m_bytesSent += bytes;
     m_progress.restart();
+}
+
+void FastCgiConnection::flushDevice() {
+    if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
+        socket->flush();
+    else if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
+        socket->flush();
+}
+
+void FastCgiConnection::onDeviceReadyRead() {
+    // Only here may finished() be emitted at once: this runs from the device's signal, never
+    // from inside start() (and so never inside the pool's submit()).
+    m_finishDirectly = true;
+    onReadyRead();
+    m_finishDirectly = false;
+    if (m_finishedPending) {
+        m_finishedPending = false;
+        emit finished();
+    }
 }
 
 void FastCgiConnection::onReadyRead() {
@@ -384,6 +407,10 @@ void FastCgiConnection::closeDevice() {
 }
 
 void FastCgiConnection::emitFinishedLater() {
+    if (m_finishDirectly) {
+        m_finishedPending = true; // emitted by onDeviceReadyRead() once the read loop is done
+        return;
+    }
     QMetaObject::invokeMethod(
         this, [this] { emit finished(); }, Qt::QueuedConnection);
 }

@@ -60,15 +60,19 @@ public:
     PhpResponse takeResponse();
 
 signals:
-    /// The current request ended, successfully or not; delivered queued, so the receiver
-    /// may delete this object. state() is then Idle (reusable) or Closed.
+    /// The current request ended, successfully or not. state() is then Idle (reusable) or
+    /// Closed. Emitted directly at the end of handling the device's readyRead (the usual
+    /// case: the reply came in), queued otherwise; never inside start(). Receivers must use
+    /// deleteLater() to delete this object.
     void finished();
     /// The connection closed or failed while no request was in flight; delivered queued.
     void closed(const QString &reason);
 
 private:
     void onConnected();
+    void onDeviceReadyRead();
     void onReadyRead();
+    void flushDevice();
     void onBytesWritten(qint64 bytes);
     void onTransportClosed(const QString &reason);
     void writeRequest();
@@ -84,6 +88,8 @@ private:
     bool m_keepConn = false;
     bool m_requestPending = false; // start() called, bytes not yet handed to the device
     bool m_stdoutEnded = false;
+    bool m_finishDirectly = false;  // inside onDeviceReadyRead()
+    bool m_finishedPending = false; // finished() due at the end of onDeviceReadyRead()
     int m_requestCount = 0;
     qint64 m_bytesSent = 0;
     qint64 m_maxBodyBytes;

@@ -1,5 +1,7 @@
 #include "phpbackend.h"
 
+#include "fastcgi/fastcgicodec.h"
+
 const char *phpOutcomeName(PhpOutcome outcome) {
     switch (outcome) {
     case PhpOutcome::Ok:
@@ -22,4 +24,12 @@ QByteArray PhpResponse::header(const QByteArray &name) const {
             return h.second;
     }
     return {};
+}
+
+QList<QPair<QByteArray, QByteArray>> PhpRequest::allParams() const {
+    QList<QPair<QByteArray, QByteArray>> all;
+    if (!encodedBaseParams.isEmpty())
+        FastCgiCodec::decodeNameValuePairs(encodedBaseParams, &all, nullptr);
+    all.append(params);
+    return all;
 }

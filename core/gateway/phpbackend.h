@@ -10,8 +10,16 @@
 
 /// One FastCGI RESPONDER request as the gateway builds it: ordered params and a body.
 struct PhpRequest {
+    /// Params sent after encodedBaseParams (all of them when that is empty).
     QList<QPair<QByteArray, QByteArray>> params;
     QByteArray body;
+    /// Params fixed for a connection, encoded once with FastCgiCodec::encodeNameValuePairs()
+    /// and sent first; implicitly shared, so a request costs no per-param work for them.
+    QByteArray encodedBaseParams = {};
+
+    /// Every param in wire order (decodes encodedBaseParams): for logs and replays, not the
+    /// hot path.
+    QList<QPair<QByteArray, QByteArray>> allParams() const;
 };
 
 /// How a PHP request ended, before looking at PHP's own HTTP status.

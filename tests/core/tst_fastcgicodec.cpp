@@ -112,6 +112,8 @@ private slots:
     void streamSplitting();
     void encodeRequestLayout();
     void paramsSplitAcrossRecords();
+    void paramsWithEncodedPrefix_data();
+    void paramsWithEncodedPrefix();
 
     void parserEverySplitPoint();
     void parserByteByByte();
@@ -335,6 +337,44 @@ void TestFastCgiCodec::paramsSplitAcrossRecords() {
                                                nullptr));
     QVERIFY(ended);
     QCOMPARE(decoded, params);
+}
+
+void TestFastCgiCodec::paramsWithEncodedPrefix_data() {
+    QTest::addColumn<FastCgi::NameValuePairs>("base");
+    QTest::addColumn<FastCgi::NameValuePairs>("extra");
+    QTest::newRow("both empty") << FastCgi::NameValuePairs() << FastCgi::NameValuePairs();
+    QTest::newRow("prefix only") << FastCgi::NameValuePairs{{"A", "1"}, {"B", ""}}
+                                 << FastCgi::NameValuePairs();
+    QTest::newRow("extras only") << FastCgi::NameValuePairs()
+                                 << FastCgi::NameValuePairs{{"WS_EVENT", "message"}};
+    QTest::newRow("typical") << FastCgi::NameValuePairs{{"GATEWAY_INTERFACE", "CGI/1.1"},
+                                                        {"HTTP_COOKIE", pattern(127, 3)},
+                                                        {"HTTP_X_LONG", pattern(128, 4)}}
+                             << FastCgi::NameValuePairs{{"WS_EVENT", "message"},
+                                                        {"CONTENT_LENGTH", "64"}};
+    // FILL is 9 + 65523 bytes, X 3 (or 4): exactly one full record, then one byte over.
+    QTest::newRow("one full record") << FastCgi::NameValuePairs{{"FILL", pattern(65523, 5)}}
+                                     << FastCgi::NameValuePairs{{"X", ""}};
+    QTest::newRow("one byte over a record") << FastCgi::NameValuePairs{{"FILL", pattern(65523, 5)}}
+                                            << FastCgi::NameValuePairs{{"X", "y"}};
+    QTest::newRow("prefix over a record") << FastCgi::NameValuePairs{{"FILL", pattern(70000, 6)}}
+                                          << FastCgi::NameValuePairs{{"NEXT", pattern(500, 7)}};
+}
+
+void TestFastCgiCodec::paramsWithEncodedPrefix() {
+    QFETCH(FastCgi::NameValuePairs, base);
+    QFETCH(FastCgi::NameValuePairs, extra);
+    QByteArray full;
+    FastCgiCodec::appendParams(full, 3, base + extra);
+    QByteArray prefixed = "keep";
+    FastCgiCodec::appendParams(prefixed, 3, FastCgiCodec::encodeNameValuePairs(base), extra);
+    QCOMPARE(prefixed, QByteArray("keep") + full);
+    bool ended = false;
+    FastCgi::NameValuePairs decoded;
+    QVERIFY(FastCgiCodec::decodeNameValuePairs(streamOf(parseAll(full), FastCgi::Params, &ended),
+                                               &decoded, nullptr));
+    QVERIFY(ended);
+    QCOMPARE(decoded, base + extra);
 }
 
 namespace {
