@@ -167,7 +167,7 @@ void TrafficDetailWidget::setEntry(const TrafficEntry &e) {
         if (!ok && !php.error.isEmpty())
             summary += QStringLiteral("<br><span style='color:#c01c28'>%1</span>")
                            .arg(php.error.toHtmlEscaped());
-        fillPairs(m_params, php.params);
+        fillPairs(m_params, php.params());
         m_request->setBody(php.requestBody, false, php.requestBodySize, php.requestBodyTruncated);
         m_status->setText(php.status >= 400
                               ? tr("Status: <b style='color:#c01c28'>%1</b>").arg(php.status)

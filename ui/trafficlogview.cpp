@@ -72,7 +72,7 @@ QJsonObject entryJson(const TrafficEntry &e) {
     if (e.php) {
         const PhpExchange &p = *e.php;
         o[QStringLiteral("php")] = QJsonObject{
-            {QStringLiteral("params"), pairsJson(p.params)},
+            {QStringLiteral("params"), pairsJson(p.params())},
             {QStringLiteral("requestBody"), bytesJson(p.requestBody, false)},
             {QStringLiteral("requestBodySize"), double(p.requestBodySize)},
             {QStringLiteral("outcome"), p.outcome},

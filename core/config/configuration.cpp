@@ -323,8 +323,9 @@ const std::vector<Option> &options() {
              return true;
          }},
         {QStringLiteral("traffic-log"), QStringLiteral("N"), QStringLiteral("10000"),
-         QStringLiteral("traffic log ring size, entries"),
-         intSetter(&Configuration::trafficLogEntries, 100, 10000000)},
+         QStringLiteral("traffic log ring size, entries; 0 keeps no traffic log (most "
+                        "throughput, headless)"),
+         intSetter(&Configuration::trafficLogEntries, 0, 10000000)},
         {QStringLiteral("traffic-body-cap"), QStringLiteral("BYTES"), QStringLiteral("64K"),
          QStringLiteral("bodies above this are stored truncated in the traffic log"),
          bytesSetter(&Configuration::trafficBodyCapBytes, 0, MaxTrafficBodyCapBytes)},

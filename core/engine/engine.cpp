@@ -19,7 +19,8 @@
 
 namespace {
 
-constexpr int FpmPollIntervalMs = 1000;
+// Headless default: nobody watches the charts; the console sets its own (1 s).
+constexpr int FpmPollIntervalMs = 5000;
 constexpr int ManagedPhpChildren = 8;
 
 QHostAddress hostAddress(const QString &host) {
@@ -159,6 +160,12 @@ bool Engine::start(QString *error) {
             [this](const QString &m) { Q_EMIT logLine(QStringLiteral("warning"), m); });
     connect(m_gateway.get(), &Gateway::clientEvent, this,
             [this](const QString &m) { Q_EMIT logLine(QStringLiteral("info"), m); });
+    if (c.logLevel == QLatin1String("debug")) {
+        // Only then: the per-message lines are formatted at all.
+        m_gateway->setDebugLogging(true);
+        connect(m_gateway.get(), &Gateway::debugLogged, this,
+                [this](const QString &m) { Q_EMIT logLine(QStringLiteral("debug"), m); });
+    }
     connect(m_gateway.get(), &Gateway::stopped, this, [this] {
         m_running = false;
         if (m_fpmPoller)

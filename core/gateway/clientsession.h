@@ -33,8 +33,9 @@ public:
     QString origin;
     QString user;
     QSet<QString> groups;
-    /// Params fixed for the connection (CGI, handshake HTTP_*), built once at connect.
-    QList<QPair<QByteArray, QByteArray>> baseParams;
+    /// Params fixed for the connection (CGI, handshake HTTP_*), built and FastCGI-encoded
+    /// once at connect; every request sends them as PhpRequest::encodedBaseParams.
+    QByteArray encodedBaseParams;
 
     QQueue<Pending> queue;
     bool phpInFlight = false;

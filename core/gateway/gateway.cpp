@@ -1,5 +1,6 @@
 #include "gateway.h"
 
+#include "fastcgi/fastcgicodec.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
 #include "version.h"
@@ -22,6 +23,10 @@
 namespace {
 
 constexpr int SweepIntervalMs = 1000;
+// Idle pings are checked every quarter ping interval, within these bounds: a ping or idle
+// timeout is then at most ~25% late, and 10k idle clients are not walked every second.
+constexpr qint64 MinPingCheckMs = 1000;
+constexpr qint64 MaxPingCheckMs = 15000;
 constexpr qint64 MaxHandshakeHeadBytes = 64 * 1024;
 constexpr int StopDrainTimeoutMs = 10000;
 constexpr int StopCloseTimeoutMs = 2000;
@@ -149,7 +154,7 @@ qint64 nowMs() {
 /// What the handshake peek learnt, kept until QWebSocketServer hands over the QWebSocket.
 struct Gateway::PendingUpgrade {
     QByteArray id;
-    QList<QPair<QByteArray, QByteArray>> params;
+    QByteArray encodedParams; // the connection's fixed params, FastCGI-encoded
     QString path;
     QByteArray query;
     QString origin;
@@ -368,7 +373,7 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
     pending->query = h.query;
     pending->origin = QString::fromUtf8(origin);
 
-    QList<QPair<QByteArray, QByteArray>> &p = pending->params;
+    QList<QPair<QByteArray, QByteArray>> p;
     p.reserve(32 + h.headers.size());
     const QFileInfo script(m_config.script);
     const QString docroot = m_config.docroot.isEmpty() ? script.absolutePath() : m_config.docroot;
@@ -416,6 +421,8 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
         seen.insert(cgiName, p.size());
         p.emplaceBack(cgiName, value);
     }
+    // Encoded once here; every request of the connection sends these bytes as they are.
+    pending->encodedParams = FastCgiCodec::encodeNameValuePairs(p);
 
     const QByteArray key = peerKey(socket->peerAddress(), socket->peerPort());
     if (!m_config.eventOpen) {
@@ -432,7 +439,8 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
             socket->deleteLater();
     });
     PhpRequest request;
-    request.params = pending->params;
+    request.encodedBaseParams = pending->encodedParams;
+    request.params.reserve(6);
     request.params.emplaceBack("WS_EVENT", "open");
     request.params.emplaceBack("WS_CLIENT_ID", pending->id);
     request.params.emplaceBack("WS_USER", "");
@@ -549,7 +557,7 @@ void Gateway::onWebSocketConnected() {
         session->path = pending->path;
         session->query = pending->query;
         session->origin = pending->origin;
-        session->baseParams = std::move(pending->params);
+        session->encodedBaseParams = std::move(pending->encodedParams);
         session->connectedMs = session->lastActivityMs = nowMs();
         m_clients.insert(session->id, session);
         m_metrics->connectionsOpened.fetch_add(1, std::memory_order_relaxed);
@@ -606,7 +614,7 @@ void Gateway::onMessage(ClientSession *session, QByteArray payload, bool binary)
     session->bytesIn += payload.size();
     m_metrics->messagesIn.fetch_add(1, std::memory_order_relaxed);
     m_metrics->bytesIn.fetch_add(payload.size(), std::memory_order_relaxed);
-    {
+    if (m_log->enabled()) {
         TrafficEntry e;
         e.kind = TrafficEntry::Kind::MessageIn;
         e.direction = TrafficEntry::Direction::In;
@@ -615,6 +623,11 @@ void Gateway::onMessage(ClientSession *session, QByteArray payload, bool binary)
         e.binary = binary;
         m_log->append(std::move(e));
     }
+    if (m_debugLogging)
+        Q_EMIT debugLogged(QStringLiteral("client %1: in %2 %3 bytes")
+                               .arg(QString::fromLatin1(session->id),
+                                    binary ? QStringLiteral("binary") : QStringLiteral("text"))
+                               .arg(payload.size()));
     if (session->closing || m_stopping)
         return; // the close frame is on its way; the client knows nothing more is read
     if (!m_config.eventMessage) {
@@ -644,15 +657,15 @@ PhpRequest Gateway::buildRequest(const ClientSession &session, const char *event
                                  const QByteArray &body, const QByteArray &contentType,
                                  QList<QPair<QByteArray, QByteArray>> extra) const {
     PhpRequest request;
-    request.params = session.baseParams;
-    request.params.reserve(request.params.size() + 8 + extra.size());
+    request.encodedBaseParams = session.encodedBaseParams;
+    request.params.reserve(6 + extra.size());
     request.params.emplaceBack("WS_EVENT", event);
     request.params.emplaceBack("WS_CLIENT_ID", session.id);
     request.params.emplaceBack("WS_USER", session.user.toUtf8());
     request.params.emplaceBack("WS_GROUPS", session.groupsText().toUtf8());
     request.params.emplaceBack("CONTENT_TYPE", contentType);
     request.params.emplaceBack("CONTENT_LENGTH", QByteArray::number(body.size()));
-    request.params.append(extra);
+    request.params.append(std::move(extra));
     request.body = body;
     return request;
 }
@@ -677,9 +690,12 @@ void Gateway::dispatchNext(ClientSession *session) {
                                       {{"WS_MESSAGE_TYPE", next.binary ? "binary" : "text"}});
     const QByteArray id = session->id;
     const bool binary = next.binary;
-    m_backend->submit(request, [this, id, request, binary](const PhpResponse &r) {
-        onPhpReply(id, request, binary, false, r);
-    });
+    // The callback keeps its own reference (shared data, no deep copy) for the traffic log.
+    PhpRequest logged = request;
+    m_backend->submit(std::move(request),
+                      [this, id, logged = std::move(logged), binary](const PhpResponse &r) {
+                          onPhpReply(id, logged, binary, false, r);
+                      });
 }
 
 void Gateway::recordPhp(const QByteArray &clientId, const char *event, const PhpRequest &request,
@@ -701,17 +717,32 @@ void Gateway::recordPhp(const QByteArray &clientId, const char *event, const Php
             m_lastPhpErrorMs = m_lastPhpOkMs;
         }
     }
+    if (m_debugLogging)
+        Q_EMIT debugLogged(QStringLiteral("client %1: php %2 event: %3, status %4, %5 bytes "
+                                          "out, %6 bytes back, %7 µs (queued %8 µs)")
+                               .arg(QString::fromLatin1(clientId), QLatin1String(event),
+                                    QLatin1String(phpOutcomeName(r.outcome)))
+                               .arg(failed ? 0 : r.status)
+                               .arg(request.body.size())
+                               .arg(r.body.size())
+                               .arg(r.phpUs)
+                               .arg(r.queueWaitUs));
+    if (failed)
+        Q_EMIT errorLogged(QStringLiteral("client %1: %2 event: %3: %4")
+                               .arg(QString::fromLatin1(clientId), QLatin1String(event),
+                                    QLatin1String(phpOutcomeName(r.outcome)), r.error));
+    if (!m_log->enabled())
+        return;
     auto x = std::make_shared<PhpExchange>();
-    x->params = request.params;
+    x->encodedBaseParams = request.encodedBaseParams;
+    x->extraParams = request.params;
     x->requestBody = request.body;
     x->requestBodySize = request.body.size();
     x->requestBodyTruncated = m_log->capBody(x->requestBody);
     x->outcome = QString::fromLatin1(phpOutcomeName(r.outcome));
     x->error = r.error;
     x->status = failed ? 0 : r.status;
-    x->responseHeaders = r.headers;
-    if (!r.contentType.isEmpty())
-        x->responseHeaders.prepend(qMakePair(QByteArray("Content-Type"), r.contentType));
+    x->responseHeaders = r.headers; // Content-Type included: the parser keeps every header
     x->responseBody = r.body;
     x->responseBodySize = r.body.size();
     x->responseBodyTruncated = m_log->capBody(x->responseBody) || r.bodyTruncated;
@@ -728,16 +759,14 @@ void Gateway::recordPhp(const QByteArray &clientId, const char *event, const Php
     e.status = x->status;
     e.durationUs = r.phpUs;
     e.isError = failed || r.status < 200 || r.status > 299;
-    e.text = failed ? QStringLiteral("%1 %2: %3").arg(QLatin1String(event), x->outcome, r.error)
-                    : QStringLiteral("%1 → %2").arg(QLatin1String(event)).arg(r.status);
+    // Plain concatenation: this runs for every message, QString::arg() showed in profiles.
+    e.text = failed ? QLatin1String(event) + QLatin1Char(' ') + x->outcome + QLatin1String(": ") +
+                          r.error
+                    : QLatin1String(event) + QStringLiteral(" → ") + QString::number(r.status);
     if (!r.stderrData.isEmpty())
         e.text += QStringLiteral(" (stderr: %1 bytes)").arg(r.stderrData.size());
     e.php = std::move(x);
     m_log->append(std::move(e));
-    if (failed)
-        Q_EMIT errorLogged(QStringLiteral("client %1: %2 event: %3: %4")
-                               .arg(QString::fromLatin1(clientId), QLatin1String(event),
-                                    QLatin1String(phpOutcomeName(r.outcome)), r.error));
 }
 
 void Gateway::onPhpReply(const QByteArray &clientId, const PhpRequest &request, bool binary,
@@ -766,13 +795,15 @@ void Gateway::onPhpReply(const QByteArray &clientId, const PhpRequest &request, 
         if (!r.body.isEmpty()) {
             const bool binaryReply = r.contentType.startsWith("application/octet-stream");
             sendToSession(session, r.body, binaryReply);
-            TrafficEntry e;
-            e.kind = TrafficEntry::Kind::ReplyOut;
-            e.direction = TrafficEntry::Direction::Out;
-            e.clientId = clientId;
-            e.body = r.body;
-            e.binary = binaryReply;
-            m_log->append(std::move(e));
+            if (m_log->enabled()) {
+                TrafficEntry e;
+                e.kind = TrafficEntry::Kind::ReplyOut;
+                e.direction = TrafficEntry::Direction::Out;
+                e.clientId = clientId;
+                e.body = r.body;
+                e.binary = binaryReply;
+                m_log->append(std::move(e));
+            }
         }
     }
     if (session->pendingCloseCode && !session->closing)
@@ -872,6 +903,11 @@ void Gateway::sendToSession(ClientSession *session, const QByteArray &payload, b
         ws->sendTextMessage(QString::fromUtf8(payload));
     ++session->messagesOut;
     session->bytesOut += payload.size();
+    if (m_debugLogging)
+        Q_EMIT debugLogged(QStringLiteral("client %1: out %2 %3 bytes")
+                               .arg(QString::fromLatin1(session->id),
+                                    binary ? QStringLiteral("binary") : QStringLiteral("text"))
+                               .arg(payload.size()));
     m_metrics->messagesOut.fetch_add(1, std::memory_order_relaxed);
     m_metrics->bytesOut.fetch_add(payload.size(), std::memory_order_relaxed);
 }
@@ -1125,10 +1161,14 @@ void Gateway::sweep() {
             ++it;
         }
     }
-    if (m_config.pingIntervalSec > 0) {
-        const qint64 intervalMs = qint64(m_config.pingIntervalSec) * 1000;
-        const QList<ClientSession *> sessions = m_clients.values();
-        for (ClientSession *s : sessions) {
+    const qint64 intervalMs = qint64(m_config.pingIntervalSec) * 1000;
+    const qint64 pingCheckMs = std::clamp(intervalMs / 4, MinPingCheckMs, MaxPingCheckMs);
+    if (m_config.pingIntervalSec > 0 && !m_clients.isEmpty() &&
+        (!m_pingCheck.isValid() || m_pingCheck.elapsed() >= pingCheckMs - SweepIntervalMs / 2)) {
+        m_pingCheck.start();
+        // No copy of the list: abort() and ping() never remove a session synchronously
+        // (disconnected is handled queued).
+        for (ClientSession *s : std::as_const(m_clients)) {
             const qint64 idle = s->lastActivity.elapsed();
             if (s->pingOutstanding && idle > 2 * intervalMs) {
                 m_metrics->countError(Metrics::IdleTimeout);
@@ -1257,7 +1297,7 @@ bool Gateway::replay(quint64 entryId, QString *error) {
         return false;
     }
     PhpRequest request;
-    request.params = entry.php->params;
+    request.params = entry.php->params();
     request.body = entry.php->requestBody;
     bool binary = false;
     for (const auto &p : request.params) {

@@ -44,6 +44,8 @@ public:
     void setIndexPage(const QByteArray &html);
     /// Extra params for every PHP request (e.g. WS_PUSH_URL), set before start().
     void setExtraParams(const QList<QPair<QByteArray, QByteArray>> &params);
+    /// Per-message debugLogged() lines; off by default, and then they cost nothing.
+    void setDebugLogging(bool enabled) { m_debugLogging = enabled; }
     /// How often snapshot() is refreshed; 0 (default) keeps no snapshot.
     void setSnapshotInterval(int ms);
     /// The last published snapshot; safe from any thread.
@@ -74,6 +76,8 @@ Q_SIGNALS:
     void errorLogged(const QString &message);
     /// Fires when a client connects or disconnects (for info-level logs).
     void clientEvent(const QString &message);
+    /// Fires per message in, PHP exchange and reply out, only with setDebugLogging(true).
+    void debugLogged(const QString &message);
 
 private:
     struct PendingUpgrade;
@@ -135,7 +139,9 @@ private:
     /// back the QWebSocket.
     QHash<QByteArray, std::shared_ptr<PendingUpgrade>> m_pendingUpgrades;
 
+    QElapsedTimer m_pingCheck; // since the sweep last walked the clients for idle pings
     bool m_stopping = false;
+    bool m_debugLogging = false;
     QElapsedTimer m_stopTimer;
 
     mutable QMutex m_snapshotMutex;

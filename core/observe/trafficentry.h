@@ -9,7 +9,11 @@
 
 /// One exchange with PHP: what was sent and what came back, kept for the detail pane.
 struct PhpExchange {
-    QList<QPair<QByteArray, QByteArray>> params;
+    /// Every param sent, in order; decoded from the request on each call (detail pane only).
+    QList<QPair<QByteArray, QByteArray>> params() const;
+
+    QByteArray encodedBaseParams;                     // the connection's params, shared
+    QList<QPair<QByteArray, QByteArray>> extraParams; // the per-message ones, after them
     QByteArray requestBody;
     bool requestBodyTruncated = false;
     qint64 requestBodySize = 0;

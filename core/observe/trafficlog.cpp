@@ -1,8 +1,18 @@
 #include "trafficlog.h"
 
+#include "fastcgi/fastcgicodec.h"
+
 #include <QDateTime>
 
 #include <algorithm>
+
+QList<QPair<QByteArray, QByteArray>> PhpExchange::params() const {
+    QList<QPair<QByteArray, QByteArray>> all;
+    if (!encodedBaseParams.isEmpty())
+        FastCgiCodec::decodeNameValuePairs(encodedBaseParams, &all, nullptr);
+    all.append(extraParams);
+    return all;
+}
 
 const char *TrafficEntry::kindName(Kind kind) {
     switch (kind) {
@@ -27,7 +37,8 @@ const char *TrafficEntry::kindName(Kind kind) {
 }
 
 TrafficLog::TrafficLog(int capacity, qint64 bodyCapBytes)
-    : m_capacity(std::max(1, capacity))
+    : m_capacity(std::max(0, capacity))
+    , m_enabled(m_capacity > 0)
     , m_bodyCap(bodyCapBytes) {}
 
 bool TrafficLog::capBody(QByteArray &body) const {
@@ -38,6 +49,8 @@ bool TrafficLog::capBody(QByteArray &body) const {
 }
 
 quint64 TrafficLog::append(TrafficEntry entry) {
+    if (!enabled())
+        return 0;
     if (entry.timeMs == 0)
         entry.timeMs = QDateTime::currentMSecsSinceEpoch();
     if (entry.size == 0)
@@ -88,7 +101,8 @@ void TrafficLog::clear() {
 
 void TrafficLog::setCapacity(int capacity) {
     QMutexLocker lock(&m_mutex);
-    m_capacity = std::max(1, capacity);
+    m_capacity = std::max(0, capacity);
+    m_enabled.store(m_capacity > 0, std::memory_order_relaxed);
     while (m_entries.size() > size_t(m_capacity))
         m_entries.pop_front();
 }

@@ -5,16 +5,21 @@
 #include <QMutex>
 #include <QVector>
 
+#include <atomic>
 #include <deque>
 
 /// Bounded ring of traffic entries with increasing ids; thread-safe. entriesSince() serves the
 /// GUI, the headless log and HTTP alike.
 class TrafficLog final {
 public:
+    /// A capacity of 0 keeps nothing: append() drops every entry (see enabled()).
     explicit TrafficLog(int capacity = 10000, qint64 bodyCapBytes = 64 * 1024);
 
-    /// Stamps id and time (if unset), truncates the body to the cap, stores; returns the id.
+    /// Stamps id and time (if unset), truncates the body to the cap, stores; returns the id
+    /// (0 when the log is disabled).
     quint64 append(TrafficEntry entry);
+    /// False when the capacity is 0: writers skip building entries at all.
+    bool enabled() const { return m_enabled.load(std::memory_order_relaxed); }
     /// Entries with id > lastId, oldest first, at most `max`.
     QVector<TrafficEntry> entriesSince(quint64 lastId, int max = 100000) const;
     /// The entry with this id, if still in the ring.
@@ -31,6 +36,7 @@ private:
     mutable QMutex m_mutex;
     std::deque<TrafficEntry> m_entries;
     int m_capacity;
+    std::atomic<bool> m_enabled;
     qint64 m_bodyCap;
     quint64 m_nextId = 1;
 };

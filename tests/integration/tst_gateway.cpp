@@ -39,6 +39,64 @@ private Q_SLOTS:
         QCOMPARE(c.binary.at(0), false);
     }
 
+    void trafficLogDisabled() {
+        GatewayHarness h;
+        WSGATE_START_GATEWAY(h, QStringLiteral("gw.php"), QStringList{"--traffic-log", "0"});
+        QVERIFY(!h.engine()->trafficLog()->enabled());
+        TestClient c;
+        QVERIFY(c.open(h.wsUrl()));
+        c.socket.sendTextMessage(QStringLiteral("one"));
+        c.socket.sendTextMessage(QStringLiteral("two"));
+        QVERIFY(c.waitForMessages(2));
+        QCOMPARE(c.messages, QList<QByteArray>({"one", "two"}));
+        QCOMPARE(h.engine()->metrics()->messagesIn.load(), 2);
+        QCOMPARE(h.engine()->trafficLog()->lastId(), quint64(0));
+        QCOMPARE(h.engine()->trafficLog()->entriesSince(0).size(), 0);
+    }
+
+    void loggedExchangeHasEveryParam() {
+        GatewayHarness h;
+        WSGATE_START_GATEWAY(h, QStringLiteral("gw.php"));
+        TestClient c;
+        QNetworkRequest request(QUrl(h.wsUrl(QStringLiteral("/ws?room=7"))));
+        request.setRawHeader("X-Custom", "custom-value");
+        QVERIFY(c.open(request));
+        c.socket.sendTextMessage(QStringLiteral("params"));
+        QVERIFY(c.waitForMessages(1));
+        std::shared_ptr<const PhpExchange> exchange;
+        QTRY_VERIFY([&] {
+            for (const TrafficEntry &e : h.engine()->trafficLog()->entriesSince(0)) {
+                if (e.kind == TrafficEntry::Kind::Php && e.php)
+                    exchange = e.php;
+            }
+            return exchange != nullptr;
+        }());
+        const auto params = exchange->params();
+        const auto value = [&params](const QByteArray &name) {
+            int found = 0;
+            QByteArray v;
+            for (const auto &p : params) {
+                if (p.first == name) {
+                    ++found;
+                    v = p.second;
+                }
+            }
+            return found == 1 ? v : QByteArray("<missing or repeated>");
+        };
+        // The connection's params (encoded once at connect) come first, then the message's.
+        QCOMPARE(params.first().first, QByteArray("GATEWAY_INTERFACE"));
+        QCOMPARE(value("QUERY_STRING"), QByteArray("room=7"));
+        QCOMPARE(value("HTTP_X_CUSTOM"), QByteArray("custom-value"));
+        QCOMPARE(value("WS_EVENT"), QByteArray("message"));
+        QCOMPARE(value("WS_MESSAGE_TYPE"), QByteArray("text"));
+        QCOMPARE(value("CONTENT_LENGTH"), QByteArray("6"));
+        QCOMPARE(params.last().first, QByteArray("WS_MESSAGE_TYPE"));
+        int contentTypes = 0;
+        for (const auto &header : exchange->responseHeaders)
+            contentTypes += header.first.compare("Content-Type", Qt::CaseInsensitive) == 0;
+        QCOMPARE(contentTypes, 1);
+    }
+
     void clientCloseCompletes() {
         GatewayHarness h;
         WSGATE_START_GATEWAY(h, QStringLiteral("gw.php"));
