@@ -1,6 +1,7 @@
 #include "enginecontroller.h"
 
 #include "engine/engine.h"
+#include "fpm/fpmpoller.h"
 #include "fpm/managedphp.h"
 #include "gateway/gateway.h"
 #include "http/httpserver.h"
@@ -18,8 +19,9 @@ constexpr int SnapshotIntervalMs = 250; // the gateway publishes as often as we 
 constexpr int MaxEntriesPerTick = 5000; // the rest waits for the next tick
 constexpr int ShutdownWaitMs = 8000;    // graceful stop on exit, then give up
 constexpr int MaxLogLinesPerTick = 500;
-constexpr int FpmSampleEveryTicks = 4; // the poller itself polls once a second
-constexpr double RateSmoothing = 0.5;  // weight of the newest interval in msgs/s
+constexpr int FpmSampleEveryTicks = 4;  // the poller itself polls once a second
+constexpr int FpmPollIntervalMs = 1000; // someone watches the charts (headless: 5 s)
+constexpr double RateSmoothing = 0.5;   // weight of the newest interval in msgs/s
 
 } // namespace
 
@@ -113,6 +115,8 @@ void EngineController::start() {
                 gateway->setSnapshotInterval(SnapshotIntervalMs);
                 port = gateway->serverPort();
             }
+            if (FpmPoller *poller = ok ? engine->fpmPoller() : nullptr)
+                poller->setInterval(std::chrono::milliseconds(FpmPollIntervalMs));
             const quint16 pushPort =
                 engine->httpServer() ? engine->httpServer()->serverPort() : quint16(0);
             QMetaObject::invokeMethod(

@@ -7,6 +7,7 @@
 
 namespace {
 constexpr std::chrono::milliseconds DefaultInterval{1000};
+constexpr std::chrono::milliseconds DefaultUnavailableInterval{30000};
 constexpr std::chrono::milliseconds MinInterval{50};
 constexpr int DefaultHistorySamples = 600; // 10 minutes at the default interval
 // Counters that rose within this window keep their warning up, so it does not flicker
@@ -61,6 +62,8 @@ void appendMetric(QByteArray &out, const char *name, const char *type, const cha
 FpmPoller::FpmPoller(PhpBackend *backend, QObject *parent)
     : QObject(parent)
     , m_backend(backend)
+    , m_interval(DefaultInterval)
+    , m_unavailableInterval(DefaultUnavailableInterval)
     , m_statusPath(DefaultStatusPath)
     , m_pingPath(DefaultPingPath)
     , m_history(DefaultHistorySamples) {
@@ -79,11 +82,24 @@ void FpmPoller::setPingPath(const QString &path) {
 }
 
 void FpmPoller::setInterval(std::chrono::milliseconds interval) {
-    m_timer.setInterval(std::max(interval, MinInterval));
+    m_interval = std::max(interval, MinInterval);
+    applyInterval();
 }
 
 std::chrono::milliseconds FpmPoller::interval() const {
-    return m_timer.intervalAsDuration();
+    return m_interval;
+}
+
+void FpmPoller::setUnavailableInterval(std::chrono::milliseconds interval) {
+    m_unavailableInterval = std::max(interval, MinInterval);
+    applyInterval();
+}
+
+void FpmPoller::applyInterval() {
+    const bool unavailable = m_state == State::NotEnabled || m_state == State::Unreachable;
+    const auto wanted = unavailable ? std::max(m_interval, m_unavailableInterval) : m_interval;
+    if (m_timer.intervalAsDuration() != wanted)
+        m_timer.setInterval(wanted); // restarts a running timer: fine, a poll just ended
 }
 
 void FpmPoller::setHistoryCapacity(int samples) {
@@ -219,6 +235,7 @@ void FpmPoller::setState(State state, const QString &error) {
     if (m_state == state)
         return;
     m_state = state;
+    applyInterval();
     emit stateChanged(state);
 }
 

@@ -58,6 +58,9 @@ public:
     QString pingPath() const { return m_pingPath; }
     void setInterval(std::chrono::milliseconds interval); // default 1 s
     std::chrono::milliseconds interval() const;
+    /// The interval while the state is NotEnabled or Unreachable (default 30 s, never
+    /// shorter than interval()): an FPM without a status page is not asked every second.
+    void setUnavailableInterval(std::chrono::milliseconds interval);
     void setHistoryCapacity(int samples); // default 600
     /// Connections the gateway's own pool may hold to this FPM; feeds gateway_pins_workers.
     void setGatewayPoolSize(int connections);
@@ -101,9 +104,12 @@ private:
     void setState(State state, const QString &error);
     void recomputeWarnings();
     void scheduleUpdated();
+    void applyInterval();
 
     PhpBackend *m_backend;
     QTimer m_timer;
+    std::chrono::milliseconds m_interval;
+    std::chrono::milliseconds m_unavailableInterval;
     QString m_statusPath;
     QString m_pingPath;
     int m_gatewayPoolSize = 0;
