@@ -10,6 +10,10 @@
 #include <vector>
 
 #ifdef Q_OS_WIN
+// <windows.h> (via winsock2.h) defines min/max macros that break std::min({...}) below.
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
 #include <winsock2.h>
 #else
 #include <sys/socket.h>
