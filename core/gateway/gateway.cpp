@@ -548,6 +548,12 @@ void Gateway::onWebSocketConnected() {
             ws->deleteLater();
             continue;
         }
+        // QWebSocketServer stays connected to every upgraded socket and resolves sender() on
+        // each handshake, which walks all its senders: opening n connections cost O(n²)
+        // (10k took a minute). It has no further business with an upgraded socket.
+        QObject::disconnect(ws, nullptr, m_wsServer, nullptr);
+        for (QObject *child : ws->children())
+            QObject::disconnect(child, nullptr, m_wsServer, nullptr);
         auto *session = new ClientSession(pending->id, ws);
         ws->setParent(this);
         ws->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageBytes));
