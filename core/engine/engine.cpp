@@ -11,17 +11,20 @@
 
 #include <QDir>
 #include <QDirIterator>
+#include <QEventLoop>
 #include <QFile>
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QMetaEnum>
 #include <QStandardPaths>
+#include <QTimer>
 
 namespace {
 
 // Headless default: nobody watches the charts; the console sets its own (1 s).
 constexpr int FpmPollIntervalMs = 5000;
 constexpr int ManagedPhpChildren = 8;
+constexpr int ManagedPhpStartTimeoutMs = 15000;
 
 QHostAddress hostAddress(const QString &host) {
     if (host == QLatin1String("localhost"))
@@ -58,11 +61,18 @@ bool extractExamples(const QString &targetDir, QString *error) {
 
 } // namespace
 
+// Resources of a static library are not linked in unless something refers to them.
+static void initCoreResources() {
+    Q_INIT_RESOURCE(core);
+}
+
 Engine::Engine(const Configuration &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
     , m_log(std::make_unique<TrafficLog>(config.trafficLogEntries, config.trafficBodyCapBytes))
-    , m_metrics(std::make_unique<Metrics>()) {}
+    , m_metrics(std::make_unique<Metrics>()) {
+    initCoreResources();
+}
 
 Engine::~Engine() {
     // Order matters: the gateway and poller hold raw pointers into the pools.
@@ -106,7 +116,14 @@ bool Engine::start(QString *error) {
                              : QStringLiteral(" (%1)").arg(m_managedPhp->lastError())));
         });
         m_managedPhp->start();
-        if (m_managedPhp->state() == ManagedPhp::State::Failed) {
+        // Accept clients only once PHP answers: an open event sent earlier would be refused.
+        if (m_managedPhp->state() == ManagedPhp::State::Starting) {
+            QEventLoop wait;
+            connect(m_managedPhp.get(), &ManagedPhp::stateChanged, &wait, &QEventLoop::quit);
+            QTimer::singleShot(ManagedPhpStartTimeoutMs, &wait, &QEventLoop::quit);
+            wait.exec();
+        }
+        if (m_managedPhp->state() != ManagedPhp::State::Running) {
             *error = QStringLiteral("--demo: cannot start PHP: %1").arg(m_managedPhp->lastError());
             m_managedPhp.reset();
             return false;

@@ -162,6 +162,8 @@ struct Gateway::PendingUpgrade {
     QSet<QString> groups;
     int closeCode = 0;
     QString closeReason;
+    QByteArray welcome; // the open reply's body: the connection's first message
+    bool welcomeBinary = false;
 };
 
 Gateway::Gateway(const Configuration &config, PhpBackend *backend, TrafficLog *log,
@@ -480,7 +482,10 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
                             r.body, r.contentType.isEmpty() ? "text/plain" : r.contentType);
             return;
         }
-        // Control headers of the open reply take effect as the connection starts.
+        // Control headers of the open reply take effect as the connection starts; its body,
+        // if any, is the first message the client gets.
+        pending->welcome = r.body;
+        pending->welcomeBinary = r.contentType.startsWith("application/octet-stream");
         const QByteArray user = r.header("X-WS-User");
         if (!user.isEmpty())
             pending->user = QString::fromUtf8(user.trimmed());
@@ -585,10 +590,9 @@ void Gateway::onWebSocketConnected() {
             session->pingOutstanding = false;
             session->lastActivity.restart();
         });
-        connect(ws, &QWebSocket::stateChanged, this, [session](QAbstractSocket::SocketState s) {
-            if (s == QAbstractSocket::ClosingState)
-                session->sawClosing = true;
-        });
+        // QWebSocket emits aboutToClose when it sends its close frame: on our close() or in
+        // answer to the peer's. A peer that vanished without a close frame gets none (1006).
+        connect(ws, &QWebSocket::aboutToClose, this, [session] { session->sawClosing = true; });
         // Queued: close() and abort() can emit disconnected synchronously, and removing the
         // session inside them would pull it from under the caller (e.g. a loop over clients).
         connect(
@@ -607,6 +611,8 @@ void Gateway::onWebSocketConnected() {
         Q_EMIT clientEvent(QStringLiteral("client %1 connected from %2 (%3 open)")
                                .arg(QString::fromLatin1(session->id), session->peer)
                                .arg(m_clients.size()));
+        if (!pending->welcome.isEmpty())
+            sendToSession(session, pending->welcome, pending->welcomeBinary);
         if (pending->closeCode)
             closeSession(session, pending->closeCode, pending->closeReason);
     }

@@ -18,6 +18,9 @@ if ($event === 'open') {
         }
         header('X-WS-User: ' . $_SESSION['user']);
     }
+    if (isset($_GET['welcome'])) {
+        echo "welcome";
+    }
     if (isset($_GET['group'])) {
         header('X-WS-Join: ' . $_GET['group']);
     }
