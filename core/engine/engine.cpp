@@ -75,6 +75,10 @@ Engine::Engine(const Configuration &config, QObject *parent)
 }
 
 Engine::~Engine() {
+    teardown();
+}
+
+void Engine::teardown() {
     // Order matters: the gateway and poller hold raw pointers into the pools.
     m_fpmPoller.reset();
     m_pushApi.reset();
@@ -233,13 +237,7 @@ bool Engine::start(QString *error) {
                          .arg(c.pushHost)
                          .arg(c.pushPort)
                          .arg(m_httpServer->errorString());
-            m_pushApi.reset();
-            m_httpServer.reset();
-            m_gateway.reset();
-            m_fpmPoller.reset();
-            m_statusPool.reset();
-            m_pool.reset();
-            m_managedPhp.reset();
+            teardown();
             return false;
         }
         c.pushPort = m_httpServer->serverPort();
@@ -251,13 +249,7 @@ bool Engine::start(QString *error) {
     }
 
     if (!m_gateway->start(error)) {
-        m_pushApi.reset();
-        m_httpServer.reset();
-        m_gateway.reset();
-        m_fpmPoller.reset();
-        m_statusPool.reset();
-        m_pool.reset();
-        m_managedPhp.reset();
+        teardown();
         return false;
     }
     c.listenPort = m_gateway->serverPort();

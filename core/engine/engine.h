@@ -54,6 +54,9 @@ Q_SIGNALS:
     void logLine(const QString &level, const QString &text);
 
 private:
+    /// Destroys every part, users before what they point into.
+    void teardown();
+
     Configuration m_config;
     std::unique_ptr<TrafficLog> m_log;
     std::unique_ptr<Metrics> m_metrics;

@@ -1,6 +1,7 @@
 #include "gateway.h"
 
 #include "fastcgi/fastcgicodec.h"
+#include "http/httpresponse.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
 #include "version.h"
@@ -111,33 +112,6 @@ QByteArray peerKey(const QHostAddress &address, quint16 port) {
     return address.toString().toLatin1() + ' ' + QByteArray::number(port);
 }
 
-QByteArray statusReason(int status) {
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 426:
-        return "Upgrade Required";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return status < 300 ? "OK" : "Error";
-    }
-}
-
 QByteArray errorJson(const QString &code, const QString &message, int status = 0) {
     QJsonObject o{{QStringLiteral("error"), code}, {QStringLiteral("message"), message}};
     if (status)
@@ -147,6 +121,17 @@ QByteArray errorJson(const QString &code, const QString &message, int status = 0
 
 qint64 nowMs() {
     return QDateTime::currentMSecsSinceEpoch();
+}
+
+/// Removes `session` from the set under `key`, and the key once its set is empty.
+void removeMember(QHash<QString, QSet<ClientSession *>> &index, const QString &key,
+                  ClientSession *session) {
+    auto it = index.find(key);
+    if (it == index.end())
+        return;
+    it->remove(session);
+    if (it->isEmpty())
+        index.erase(it);
 }
 
 } // namespace
@@ -323,13 +308,14 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
     int end = peeked.indexOf("\r\n\r\n");
     if (end < 0) {
         if (peeked.size() > MaxHandshakeHeadBytes)
-            refuseHandshake(socket, 431, statusReason(431), "request head too large\n");
+            refuseHandshake(socket, 431, HttpResponse::reasonPhrase(431),
+                            "request head too large\n");
         return;
     }
     const QByteArray head = peeked.left(end + 4);
     HandshakeHead h;
     if (!parseHead(head, h)) {
-        refuseHandshake(socket, 400, statusReason(400), "malformed request\n");
+        refuseHandshake(socket, 400, HttpResponse::reasonPhrase(400), "malformed request\n");
         return;
     }
     const QString path = QUrl::fromPercentEncoding(h.path);
@@ -338,15 +324,16 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
             !m_indexPage.isEmpty()) {
             refuseHandshake(socket, 200, "OK", m_indexPage, "text/html; charset=utf-8");
         } else if (path == m_config.path) {
-            refuseHandshake(socket, 426, statusReason(426),
+            refuseHandshake(socket, 426, HttpResponse::reasonPhrase(426),
                             "this is a WebSocket endpoint: connect with a WebSocket client\n");
         } else {
-            refuseHandshake(socket, 404, statusReason(404), "not found\n");
+            refuseHandshake(socket, 404, HttpResponse::reasonPhrase(404), "not found\n");
         }
         return;
     }
     if (path != m_config.path) {
-        refuseHandshake(socket, 404, statusReason(404), "no WebSocket endpoint at this path\n");
+        refuseHandshake(socket, 404, HttpResponse::reasonPhrase(404),
+                        "no WebSocket endpoint at this path\n");
         return;
     }
     const QByteArray origin = h.header("Origin");
@@ -355,7 +342,7 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
         logError({}, QStringLiteral("origin_refused"),
                  QStringLiteral("handshake from %1 refused: origin \"%2\" not allowed")
                      .arg(socket->peerAddress().toString(), QString::fromUtf8(origin)));
-        refuseHandshake(socket, 403, statusReason(403), "origin not allowed\n");
+        refuseHandshake(socket, 403, HttpResponse::reasonPhrase(403), "origin not allowed\n");
         return;
     }
     if (m_clients.size() >= m_config.maxConnections) {
@@ -363,7 +350,7 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
         logError({}, QStringLiteral("too_many_connections"),
                  QStringLiteral("handshake refused: %1 connections open (--max-connections)")
                      .arg(m_clients.size()));
-        refuseHandshake(socket, 503, statusReason(503), "too many connections\n");
+        refuseHandshake(socket, 503, HttpResponse::reasonPhrase(503), "too many connections\n");
         return;
     }
 
@@ -461,10 +448,11 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
             return;
         }
         if (r.outcome != PhpOutcome::Ok) {
-            refuseHandshake(s, r.outcome == PhpOutcome::Timeout ? 504 : 503,
-                            statusReason(r.outcome == PhpOutcome::Timeout ? 504 : 503),
-                            errorJson(QString::fromLatin1(phpOutcomeName(r.outcome)), r.error),
-                            "application/json");
+            refuseHandshake(
+                s, r.outcome == PhpOutcome::Timeout ? 504 : 503,
+                HttpResponse::reasonPhrase(r.outcome == PhpOutcome::Timeout ? 504 : 503),
+                errorJson(QString::fromLatin1(phpOutcomeName(r.outcome)), r.error),
+                "application/json");
             return;
         }
         if (r.status < 200 || r.status > 299) {
@@ -478,7 +466,8 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
                 e.text = QStringLiteral("open_refused: PHP answered %1").arg(r.status);
                 return e;
             }());
-            refuseHandshake(s, r.status, r.reason.isEmpty() ? statusReason(r.status) : r.reason,
+            refuseHandshake(s, r.status,
+                            r.reason.isEmpty() ? HttpResponse::reasonPhrase(r.status) : r.reason,
                             r.body, r.contentType.isEmpty() ? "text/plain" : r.contentType);
             return;
         }
@@ -831,14 +820,7 @@ void Gateway::applyControlHeaders(ClientSession *session, const PhpResponse &r) 
     for (const auto &[name, rawValue] : r.headers) {
         const QByteArray value = rawValue.trimmed();
         if (name.compare("X-WS-User", Qt::CaseInsensitive) == 0) {
-            if (!session->user.isEmpty()) {
-                auto it = m_users.find(session->user);
-                if (it != m_users.end()) {
-                    it->remove(session);
-                    if (it->isEmpty())
-                        m_users.erase(it);
-                }
-            }
+            removeMember(m_users, session->user, session);
             session->user = QString::fromUtf8(value);
             if (!session->user.isEmpty())
                 m_users[session->user].insert(session);
@@ -868,11 +850,11 @@ void Gateway::reportPhpFailure(ClientSession *session, const PhpResponse &r) {
     const QString code =
         statusError ? QStringLiteral("php_status") : QString::fromLatin1(phpOutcomeName(r.outcome));
     const QString message =
-        statusError
-            ? QStringLiteral("PHP answered %1 %2")
-                  .arg(r.status)
-                  .arg(QString::fromUtf8(r.reason.isEmpty() ? statusReason(r.status) : r.reason))
-            : r.error;
+        statusError ? QStringLiteral("PHP answered %1 %2")
+                          .arg(r.status)
+                          .arg(QString::fromUtf8(
+                              r.reason.isEmpty() ? HttpResponse::reasonPhrase(r.status) : r.reason))
+                    : r.error;
     if (statusError)
         logError(session->id, code,
                  QStringLiteral("client %1: %2").arg(QString::fromLatin1(session->id), message));
@@ -968,22 +950,9 @@ void Gateway::sendEvent(ClientSession *session, const char *event, const QByteAr
 }
 
 void Gateway::removeSession(ClientSession *session) {
-    if (!session->user.isEmpty()) {
-        auto it = m_users.find(session->user);
-        if (it != m_users.end()) {
-            it->remove(session);
-            if (it->isEmpty())
-                m_users.erase(it);
-        }
-    }
-    for (const QString &g : std::as_const(session->groups)) {
-        auto it = m_groups.find(g);
-        if (it != m_groups.end()) {
-            it->remove(session);
-            if (it->isEmpty())
-                m_groups.erase(it);
-        }
-    }
+    removeMember(m_users, session->user, session);
+    for (const QString &g : std::as_const(session->groups))
+        removeMember(m_groups, g, session);
     m_metrics->queuedMessages.fetch_sub(session->queue.size(), std::memory_order_relaxed);
     m_clients.remove(session->id);
     m_metrics->connectionsClosed.fetch_add(1, std::memory_order_relaxed);
@@ -1099,12 +1068,7 @@ bool Gateway::leaveGroup(const QByteArray &clientId, const QString &group) {
     if (!session)
         return false;
     session->groups.remove(group);
-    auto it = m_groups.find(group);
-    if (it != m_groups.end()) {
-        it->remove(session);
-        if (it->isEmpty())
-            m_groups.erase(it);
-    }
+    removeMember(m_groups, group, session);
     return true;
 }
 
