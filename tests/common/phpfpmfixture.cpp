@@ -146,6 +146,7 @@ bool PhpFpmFixture::start(QString *error) {
     if (!writeConfig(error))
         return false;
     QFile::remove(socketPath());
+    QFile::remove(m_dir.filePath(QStringLiteral("fpm.log"))); // "ready" must come from this run
 
     QStringList args{QStringLiteral("--nodaemonize"), QStringLiteral("--fpm-config"),
                      m_dir.filePath(QStringLiteral("fpm.conf"))};
@@ -176,6 +177,12 @@ bool PhpFpmFixture::waitUntilListening(int timeoutMs) {
     while (!deadline.hasExpired()) {
         if (!m_process || m_process->state() == QProcess::NotRunning)
             return false;
+        // The master logs "ready" after forking its initial children; before that a
+        // pm=static pool answers with fewer workers than configured.
+        if (!logText().contains(QLatin1String("ready to handle connections"))) {
+            QThread::msleep(20);
+            continue;
+        }
         if (m_options.tcp) {
             QTcpSocket s;
             s.connectToHost(QHostAddress::LocalHost, m_port);
