@@ -601,7 +601,7 @@ void Gateway::onWebSocketConnected() {
                                .arg(QString::fromLatin1(session->id), session->peer)
                                .arg(m_clients.size()));
         if (!pending->welcome.isEmpty())
-            sendToSession(session, pending->welcome, pending->welcomeBinary);
+            sendReply(session, pending->welcome, pending->welcomeBinary);
         if (pending->closeCode)
             closeSession(session, pending->closeCode, pending->closeReason);
     }
@@ -795,16 +795,7 @@ void Gateway::onPhpReply(const QByteArray &clientId, const PhpRequest &request, 
         applyControlHeaders(session, r);
         if (!r.body.isEmpty()) {
             const bool binaryReply = r.contentType.startsWith("application/octet-stream");
-            sendToSession(session, r.body, binaryReply);
-            if (m_log->enabled()) {
-                TrafficEntry e;
-                e.kind = TrafficEntry::Kind::ReplyOut;
-                e.direction = TrafficEntry::Direction::Out;
-                e.clientId = clientId;
-                e.body = r.body;
-                e.binary = binaryReply;
-                m_log->append(std::move(e));
-            }
+            sendReply(session, r.body, binaryReply);
         }
     }
     if (session->pendingCloseCode && !session->closing)
@@ -871,6 +862,19 @@ void Gateway::reportPhpFailure(ClientSession *session, const PhpResponse &r) {
     }
     case Configuration::ErrorPolicy::Silent:
         break;
+    }
+}
+
+void Gateway::sendReply(ClientSession *session, const QByteArray &body, bool binary) {
+    sendToSession(session, body, binary);
+    if (m_log->enabled()) {
+        TrafficEntry e;
+        e.kind = TrafficEntry::Kind::ReplyOut;
+        e.direction = TrafficEntry::Direction::Out;
+        e.clientId = session->id;
+        e.body = body;
+        e.binary = binary;
+        m_log->append(std::move(e));
     }
 }
 

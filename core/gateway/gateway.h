@@ -102,6 +102,8 @@ private:
     void deliver(ClientSession *session, const OutboundMessage &m, const QString &text,
                  DeliveryResult &result);
     void logPush(const QString &target, const OutboundMessage &m, const DeliveryResult &result);
+    /// Sends PHP's reply body to the client and logs it.
+    void sendReply(ClientSession *session, const QByteArray &body, bool binary);
     /// Sends a reply or push; `text`, when given, is `payload` already decoded (broadcasts
     /// decode once). Closes the client (1008) instead when its send buffer is over the mark.
     void sendToSession(ClientSession *session, const QByteArray &payload, bool binary,
