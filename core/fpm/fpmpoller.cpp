@@ -1,5 +1,7 @@
 #include "fpmpoller.h"
 
+#include "observe/metrics.h"
+
 #include "gateway/phpbackend.h"
 
 #include <QDateTime>
@@ -42,20 +44,7 @@ QByteArray labelValue(const QString &value) {
 
 void appendMetric(QByteArray &out, const char *name, const char *type, const char *help,
                   const QByteArray &labels, qint64 value) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-    out += name;
-    out += labels;
-    out += ' ';
-    out += QByteArray::number(value);
-    out += '\n';
+    Metrics::appendMetric(out, name, type, help, value, labels);
 }
 } // namespace
 

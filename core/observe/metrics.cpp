@@ -1,8 +1,7 @@
 #include "metrics.h"
 
-namespace {
-void appendMetric(QByteArray &out, const char *name, const char *type, const char *help,
-                  qint64 value) {
+void Metrics::appendMetric(QByteArray &out, const char *name, const char *type, const char *help,
+                           qint64 value, const QByteArray &labels) {
     out += "# HELP ";
     out += name;
     out += ' ';
@@ -13,11 +12,11 @@ void appendMetric(QByteArray &out, const char *name, const char *type, const cha
     out += type;
     out += '\n';
     out += name;
+    out += labels;
     out += ' ';
     out += QByteArray::number(value);
     out += '\n';
 }
-} // namespace
 
 void Metrics::recordPhpLatency(qint64 us) {
     const double sec = double(us) / 1e6;

@@ -58,6 +58,10 @@ public:
     static const char *phpResultName(PhpResult result);
     static const char *clientErrorName(ClientError error);
 
+    /// Appends one Prometheus metric (HELP, TYPE and one sample) to `out`.
+    static void appendMetric(QByteArray &out, const char *name, const char *type, const char *help,
+                             qint64 value, const QByteArray &labels = {});
+
     /// Appends the Prometheus text exposition of every counter and histogram to `out`.
     void appendPrometheus(QByteArray &out) const;
 
