@@ -4,6 +4,7 @@
 #include "config/configuration.h"
 #include "mainwindow.h"
 #include "settingsstore.h"
+#include "stallmonitor.h"
 #include "version.h"
 
 #include <QApplication>
@@ -75,5 +76,11 @@ int main(int argc, char *argv[]) {
                              QObject::tr("Stored settings were ignored: %1").arg(storeError));
     if (!args.isEmpty())
         window.startGateway();
+    // WSGATE_REPORT_STALLS=1: print the GUI's longest event-loop stall every 5 s (benchmarks).
+    StallMonitor stalls;
+    if (qEnvironmentVariableIsSet("WSGATE_REPORT_STALLS")) {
+        stalls.start();
+        stalls.reportToStderr(5000);
+    }
     return app.exec();
 }
