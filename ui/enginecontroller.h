@@ -95,6 +95,8 @@ private:
     quint16 m_pushPort = 0;
     QTimer m_timer;
     quint64 m_lastEntryId = 0;
+    quint64 m_skippedEntries = 0; // entries the view jumped over since the last notice
+    QElapsedTimer m_skipNotice;
     QElapsedTimer m_rateClock;
     qint64 m_lastIn = 0;
     qint64 m_lastOut = 0;
