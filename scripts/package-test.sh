@@ -113,12 +113,12 @@ pass "built $(basename "$DEB")"
 step "package metadata and contents"
 dpkg-deb -f "$DEB" | sed 's/^/   /'
 DEPENDS=$(dpkg-deb -f "$DEB" Depends)
-echo "$DEPENDS" | grep -q 'libqt6core6' && echo "$DEPENDS" | grep -q 'libqt6websockets6' ||
+grep -q libqt6core6 <<<"$DEPENDS" && grep -q libqt6websockets6 <<<"$DEPENDS" ||
     fail "Depends lacks the Qt libraries (shlibdeps): $DEPENDS"
 pass "Depends from shlibdeps: $DEPENDS"
 [ "$(dpkg-deb -f "$DEB" Recommends)" = "php-fpm" ] || fail "Recommends is not php-fpm"
 pass "Recommends: php-fpm"
-dpkg-deb -I "$DEB" conffiles | grep -qx '/etc/wsgate/wsgated.json' ||
+grep -qx '/etc/wsgate/wsgated.json' <<<"$(dpkg-deb -I "$DEB" conffiles)" ||
     fail "/etc/wsgate/wsgated.json is not a conffile"
 pass "conffile /etc/wsgate/wsgated.json"
 CONTENTS=$(dpkg-deb -c "$DEB" | awk '{print $NF}')
@@ -131,7 +131,7 @@ if [ "$HAS_GUI" = 1 ]; then
 ./usr/share/icons/hicolor/48x48/apps/io.github.wsgate.png"
 fi
 for f in $expected; do
-    echo "$CONTENTS" | grep -qx "$f" || fail "package lacks $f"
+    grep -qx "$f" <<<"$CONTENTS" || fail "package lacks $f"
 done
 pass "package holds $(echo "$expected" | wc -w) expected files ($(echo "$CONTENTS" | grep -vc '/$') files in all)"
 
@@ -150,7 +150,7 @@ OUT=$(/usr/bin/wsgated --version 2>&1) || fail "/usr/bin/wsgated --version faile
 echo "$OUT"
 case "$OUT" in "wsgated $VERSION"*) ;; *) fail "--version says \"$OUT\", expected wsgated $VERSION" ;; esac
 pass "installed wsgated --version: $OUT"
-/usr/bin/wsgated --help | grep -q -- '--fastcgi' || fail "/usr/bin/wsgated --help"
+grep -q -- '--fastcgi' <<<"$(/usr/bin/wsgated --help)" || fail "/usr/bin/wsgated --help"
 pass "installed wsgated --help"
 
 if [ "$HAS_GUI" = 1 ]; then
