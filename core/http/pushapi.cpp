@@ -328,7 +328,7 @@ HttpResponse PushApi::dispatch(const HttpRequest &request, Route route) {
     return error(404, "not_found", QStringLiteral("no such route"));
 }
 
-HttpResponse PushApi::send(const Fields &fields) {
+std::optional<HttpResponse> PushApi::readMessage(const Fields &fields, OutboundMessage *out) const {
     if (!fields.contains("message"))
         return missing("message");
     const QByteArray message = fields.value("message");
@@ -342,6 +342,14 @@ HttpResponse PushApi::send(const Fields &fields) {
     if (!*binary && !isValidUtf8(message))
         return error(400, "invalid_utf8",
                      QStringLiteral("a text message must be UTF-8; send binary=1 for bytes"));
+    *out = OutboundMessage{message, *binary};
+    return std::nullopt;
+}
+
+HttpResponse PushApi::send(const Fields &fields) {
+    OutboundMessage out;
+    if (auto refused = readMessage(fields, &out))
+        return *refused;
 
     const QByteArray clientId = fields.value("client_id");
     const QByteArray user = fields.value("user");
@@ -359,7 +367,6 @@ HttpResponse PushApi::send(const Fields &fields) {
     if (!isValidUtf8(user) || !isValidUtf8(group))
         return error(400, "invalid_utf8", QStringLiteral("user and group must be UTF-8"));
 
-    const OutboundMessage out{message, *binary};
     if (!clientId.isEmpty()) {
         const DeliveryResult r = m_router->sendToClient(clientId, out);
         if (r.matched == 0)
@@ -385,20 +392,10 @@ HttpResponse PushApi::send(const Fields &fields) {
 }
 
 HttpResponse PushApi::broadcast(const Fields &fields) {
-    if (!fields.contains("message"))
-        return missing("message");
-    const QByteArray message = fields.value("message");
-    const auto binary = parseFlag(fields.value("binary"));
-    if (!binary)
-        return error(400, "bad_request", QStringLiteral("binary must be 0 or 1"));
-    if (message.size() > m_options.maxMessageBytes)
-        return error(
-            413, "payload_too_large",
-            QStringLiteral("message is larger than %1 bytes").arg(m_options.maxMessageBytes));
-    if (!*binary && !isValidUtf8(message))
-        return error(400, "invalid_utf8",
-                     QStringLiteral("a text message must be UTF-8; send binary=1 for bytes"));
-    return HttpResponse::json(200, counts(m_router->broadcast(OutboundMessage{message, *binary})));
+    OutboundMessage out;
+    if (auto refused = readMessage(fields, &out))
+        return *refused;
+    return HttpResponse::json(200, counts(m_router->broadcast(out)));
 }
 
 HttpResponse PushApi::closeClient(const Fields &fields) {

@@ -17,6 +17,7 @@
 
 class HttpServer;
 class MessageRouter;
+struct OutboundMessage;
 
 /// Settings of the push API.
 struct PushApiOptions {
@@ -94,6 +95,8 @@ private:
     std::optional<HttpResponse> readFields(const HttpRequest &request, Fields *fields) const;
     bool authorized(const HttpRequest &request) const;
     HttpResponse dispatch(const HttpRequest &request, Route route);
+    /// The message and binary fields, checked; a response when they are refused.
+    std::optional<HttpResponse> readMessage(const Fields &fields, OutboundMessage *out) const;
     HttpResponse send(const Fields &fields);
     HttpResponse broadcast(const Fields &fields);
     HttpResponse closeClient(const Fields &fields);
