@@ -385,40 +385,31 @@ void ManagedPhp::onProbeTick() {
     }
     if (m_probe)
         return; // the last attempt is still connecting
+    const auto dropProbe = [this] {
+        if (m_probe)
+            m_probe.release()->deleteLater();
+    };
+    const auto probeConnected = [this, dropProbe] {
+        dropProbe();
+        m_probeTimer.stop();
+        m_startTimer.stop();
+        m_runningSince.start();
+        setState(State::Running);
+    };
     if (m_options.tcp) {
         // Every php-cgi listens on its own port; the last one to start is probed.
         auto *socket = new QTcpSocket;
         m_probe.reset(socket);
-        connect(socket, &QTcpSocket::connected, this, [this] {
-            if (m_probe)
-                m_probe.release()->deleteLater();
-            m_probeTimer.stop();
-            m_startTimer.stop();
-            m_runningSince.start();
-            setState(State::Running);
-        });
-        connect(socket, &QTcpSocket::errorOccurred, this, [this] {
-            if (m_probe)
-                m_probe.release()->deleteLater();
-        });
+        connect(socket, &QTcpSocket::connected, this, probeConnected);
+        connect(socket, &QTcpSocket::errorOccurred, this, dropProbe);
         socket->connectToHost(QHostAddress::LocalHost, m_ports.constLast());
     } else {
         if (!QFileInfo::exists(socketPath()))
             return;
         auto *socket = new QLocalSocket;
         m_probe.reset(socket);
-        connect(socket, &QLocalSocket::connected, this, [this] {
-            if (m_probe)
-                m_probe.release()->deleteLater();
-            m_probeTimer.stop();
-            m_startTimer.stop();
-            m_runningSince.start();
-            setState(State::Running);
-        });
-        connect(socket, &QLocalSocket::errorOccurred, this, [this] {
-            if (m_probe)
-                m_probe.release()->deleteLater();
-        });
+        connect(socket, &QLocalSocket::connected, this, probeConnected);
+        connect(socket, &QLocalSocket::errorOccurred, this, dropProbe);
         socket->connectToServer(socketPath());
     }
 }
