@@ -10,28 +10,148 @@
 #include "pushpanel.h"
 #include "testclientpanel.h"
 #include "trafficdetailwidget.h"
+#include "trafficfilterproxymodel.h"
 #include "trafficlogmodel.h"
 #include "trafficlogview.h"
 
+#include <QApplication>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileDialog>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
+#include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QSpinBox>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <QWebSocket>
 
+#include <functional>
 #include <memory>
 
 namespace {
 
 constexpr int StartTimeoutMs = 15000;
 constexpr int UiTimeoutMs = 10000;
+
+/// Acts once on the application's modal dialog of type T as soon as one is shown: the dialog's
+/// exec() blocks the test function, so this polls from the event loop exec() runs. A modal
+/// dialog still open at the timeout is rejected, so a wrong or missing dialog fails the test
+/// instead of hanging it. Do the checks after exec() returns: `act` must always close the dialog.
+template <typename T> class ModalDriver final {
+public:
+    explicit ModalDriver(std::function<void(T *)> act)
+        : m_act(std::move(act)) {
+        m_clock.start();
+        m_timer.setInterval(10);
+        QObject::connect(&m_timer, &QTimer::timeout, &m_timer, [this] { poll(); });
+        m_timer.start();
+    }
+    ModalDriver(const ModalDriver &) = delete;
+    ModalDriver &operator=(const ModalDriver &) = delete;
+
+    bool acted() const { return m_acted; }
+
+private:
+    void poll() {
+        auto *dialog = qobject_cast<T *>(QApplication::activeModalWidget());
+        if (dialog && dialog->isVisible()) {
+            m_timer.stop();
+            m_acted = true;
+            m_act(dialog);
+            return;
+        }
+        if (m_clock.hasExpired(UiTimeoutMs)) {
+            m_timer.stop();
+            if (auto *open = qobject_cast<QDialog *>(QApplication::activeModalWidget()))
+                open->reject();
+        }
+    }
+
+    std::function<void(T *)> m_act;
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    bool m_acted = false;
+};
+
+QToolButton *toolButton(QWidget *parent, const QString &text) {
+    const QList<QToolButton *> buttons = parent->findChildren<QToolButton *>();
+    for (QToolButton *b : buttons) {
+        if (b->text() == text)
+            return b;
+    }
+    return nullptr;
+}
+
+QSet<QByteArray> clientIds(const ConnectionsModel *model) {
+    QSet<QByteArray> ids;
+    for (int row = 0; row < model->rowCount(); ++row)
+        ids.insert(model->client(row).id);
+    return ids;
+}
+
+/// The id of a client in `model` that is not in `known`; empty when none.
+QByteArray newClientId(const ConnectionsModel *model, const QSet<QByteArray> &known) {
+    for (const QByteArray &id : clientIds(model)) {
+        if (!known.contains(id))
+            return id;
+    }
+    return {};
+}
+
+/// Reads a JSON Lines file: one object per line; `ok` is false on any line that is not one.
+QVector<QJsonObject> readJsonLines(const QString &fileName, bool *ok) {
+    QVector<QJsonObject> out;
+    *ok = false;
+    QFile file(fileName);
+    if (!file.open(QIODevice::ReadOnly))
+        return out;
+    const QByteArray all = file.readAll();
+    if (!all.isEmpty() && !all.endsWith('\n'))
+        return out;
+    const QList<QByteArray> lines = all.split('\n');
+    for (int i = 0; i + 1 < lines.size(); ++i) {
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(lines.at(i), &error);
+        if (error.error != QJsonParseError::NoError || !doc.isObject())
+            return out;
+        out.append(doc.object());
+    }
+    *ok = true;
+    return out;
+}
+
+QHash<QString, QString> jsonPairs(const QJsonValue &value) {
+    QHash<QString, QString> out;
+    const QJsonArray pairs = value.toArray();
+    for (const QJsonValue &p : pairs)
+        out.insert(p.toArray().at(0).toString(), p.toArray().at(1).toString());
+    return out;
+}
+
+QJsonObject base64Json(const QByteArray &bytes) {
+    return QJsonObject{{QStringLiteral("base64"), QString::fromLatin1(bytes.toBase64())}};
+}
 
 } // namespace
 
@@ -47,6 +167,8 @@ private Q_SLOTS:
     void testClientTalksToGateway();
     void fpmPanelShowsPool();
     void clientLeavesTable();
+    void closeWithCodeReachesClient();
+    void exportJsonLinesWritesShownRows();
     void screenshots();
 
 private:
@@ -54,6 +176,13 @@ private:
     /// Newest Php row of `clientId` in the log model; -1 when none.
     int lastPhpRow(const QByteArray &clientId) const;
     int phpRowCount(const QByteArray &clientId) const;
+    int rowCount(const QByteArray &clientId, TrafficEntry::Kind kind) const;
+    /// Proxy row of this client in the connections table; -1 when not shown.
+    int connectionRow(const QByteArray &clientId) const;
+    /// Clicks the connections view's "Close…"; returns when its dialog is closed.
+    void clickCloseButton();
+    /// The entries the traffic view shows, in order.
+    QVector<TrafficEntry> shownEntries() const;
 
     PhpFpmFixture m_fpm;
     QTemporaryDir m_dir;
@@ -92,6 +221,41 @@ int TestConsole::phpRowCount(const QByteArray &clientId) const {
         n += e.kind == TrafficEntry::Kind::Php && e.clientId == clientId ? 1 : 0;
     }
     return n;
+}
+
+int TestConsole::rowCount(const QByteArray &clientId, TrafficEntry::Kind kind) const {
+    const TrafficLogModel *model = m_window->trafficView()->model();
+    int n = 0;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const TrafficEntry &e = model->entry(row);
+        n += e.kind == kind && e.clientId == clientId ? 1 : 0;
+    }
+    return n;
+}
+
+int TestConsole::connectionRow(const QByteArray &clientId) const {
+    const QSortFilterProxyModel *proxy = m_window->connectionsView()->proxy();
+    for (int row = 0; row < proxy->rowCount(); ++row) {
+        if (proxy->index(row, 0).data(ConnectionsModel::ClientIdRole).toByteArray() == clientId)
+            return row;
+    }
+    return -1;
+}
+
+void TestConsole::clickCloseButton() {
+    QToolButton *close = toolButton(m_window->connectionsView(), QStringLiteral("Close…"));
+    QVERIFY(close);
+    QVERIFY(close->isEnabled());
+    QTest::mouseClick(close, Qt::LeftButton); // returns when the dialog's exec() does
+}
+
+QVector<TrafficEntry> TestConsole::shownEntries() const {
+    const TrafficLogView *view = m_window->trafficView();
+    const TrafficFilterProxyModel *proxy = view->proxy();
+    QVector<TrafficEntry> out;
+    for (int r = 0; r < proxy->rowCount(); ++r)
+        out.append(view->model()->entry(proxy->mapToSource(proxy->index(r, 0)).row()));
+    return out;
 }
 
 void TestConsole::initTestCase() {
@@ -260,6 +424,308 @@ void TestConsole::clientLeavesTable() {
     other->close();
     QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, UiTimeoutMs);
     QCOMPARE(model->client(0).id, m_clientId);
+}
+
+void TestConsole::closeWithCodeReachesClient() {
+    ConnectionsView *connections = m_window->connectionsView();
+    const QSet<QByteArray> known = clientIds(connections->model());
+    auto client = connectClient(QStringLiteral("room=closing"));
+    QVERIFY(client);
+    QTRY_VERIFY_WITH_TIMEOUT(!newClientId(connections->model(), known).isEmpty(), UiTimeoutMs);
+    const QByteArray id = newClientId(connections->model(), known);
+
+    // Select its row with the mouse, as a user would.
+    m_window->tabs()->setCurrentWidget(connections);
+    QTableView *table = connections->table();
+    const int row = connectionRow(id);
+    QVERIFY(row >= 0);
+    const QModelIndex cell = connections->proxy()->index(row, ConnectionsModel::Peer);
+    table->scrollTo(cell);
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualRect(cell).center());
+    QCOMPARE(connections->selectedClientId(), id);
+
+    QSignalSpy requested(connections, &ConnectionsView::closeRequested);
+    QSignalSpy disconnected(client.get(), &QWebSocket::disconnected);
+
+    // Cancel: nothing is sent, the client stays.
+    {
+        ModalDriver<QDialog> cancel([](QDialog *dialog) {
+            auto *buttons = dialog->findChild<QDialogButtonBox *>();
+            if (buttons)
+                QTest::mouseClick(buttons->button(QDialogButtonBox::Cancel), Qt::LeftButton);
+            else
+                dialog->reject();
+        });
+        clickCloseButton();
+        QVERIFY(cancel.acted());
+    }
+    QCOMPARE(requested.count(), 0);
+    // A round trip through the engine: a close, had one been asked for, would come first.
+    QSignalSpy replies(client.get(), &QWebSocket::textMessageReceived);
+    client->sendTextMessage(QStringLiteral("still here"));
+    QVERIFY(replies.wait(UiTimeoutMs));
+    QCOMPARE(disconnected.count(), 0);
+    QCOMPARE(client->state(), QAbstractSocket::ConnectedState);
+    QVERIFY(connectionRow(id) >= 0);
+    QCOMPARE(connections->selectedClientId(), id);
+
+    // Accept: preset 4000, one step up, a typed reason.
+    QString title;
+    bool showsId = false;
+    int presetCode = 0;
+    int code = 0;
+    QString reason;
+    {
+        ModalDriver<QDialog> accept([&](QDialog *dialog) {
+            title = dialog->windowTitle();
+            const QList<QLabel *> labels = dialog->findChildren<QLabel *>();
+            for (const QLabel *label : labels)
+                showsId = showsId || label->text() == QString::fromLatin1(id);
+            auto *presets = dialog->findChild<QComboBox *>();
+            auto *codeBox = dialog->findChild<QSpinBox *>();
+            // Direct children only: the spin box has a line edit of its own.
+            const QList<QLineEdit *> edits =
+                dialog->findChildren<QLineEdit *>(QString(), Qt::FindDirectChildrenOnly);
+            auto *buttons = dialog->findChild<QDialogButtonBox *>();
+            if (!presets || !codeBox || edits.size() != 1 || !buttons) {
+                dialog->reject();
+                return;
+            }
+            presets->setCurrentIndex(presets->findData(4000));
+            presetCode = codeBox->value();
+            QTest::keyClick(codeBox, Qt::Key_Up);
+            code = codeBox->value();
+            QTest::keyClicks(edits.first(), QStringLiteral("bye from test"));
+            reason = edits.first()->text();
+            QTest::mouseClick(buttons->button(QDialogButtonBox::Ok), Qt::LeftButton);
+        });
+        clickCloseButton();
+        QVERIFY(accept.acted());
+    }
+    QCOMPARE(title, QStringLiteral("Close connection"));
+    QVERIFY(showsId);
+    QCOMPARE(presetCode, 4000);
+    QCOMPARE(code, 4001);
+    QCOMPARE(reason, QStringLiteral("bye from test"));
+    QCOMPARE(requested.count(), 1);
+    QCOMPARE(requested.at(0).at(0).toByteArray(), id);
+    QCOMPARE(requested.at(0).at(1).toInt(), 4001);
+    QCOMPARE(requested.at(0).at(2).toString(), QStringLiteral("bye from test"));
+
+    // The client gets exactly that close frame.
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, UiTimeoutMs);
+    QCOMPARE(int(client->closeCode()), 4001);
+    QCOMPARE(client->closeReason(), QStringLiteral("bye from test"));
+
+    // Its row leaves the table; the status bar and the traffic log say so.
+    QTRY_COMPARE_WITH_TIMEOUT(connectionRow(id), -1, UiTimeoutMs);
+    // (The table then selects a neighbour, if any: Close… stays enabled for that one.)
+    QVERIFY(connections->selectedClientId() != id);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        m_window->statusBar()->currentMessage().contains(
+            QStringLiteral("Closed %1 with 4001").arg(QString::fromLatin1(id))),
+        UiTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(rowCount(id, TrafficEntry::Kind::Close), 1, UiTimeoutMs);
+    const TrafficLogModel *log = m_window->trafficView()->model();
+    for (int r = 0; r < log->rowCount(); ++r) {
+        const TrafficEntry &e = log->entry(r);
+        if (e.kind != TrafficEntry::Kind::Close || e.clientId != id)
+            continue;
+        QCOMPARE(e.status, 4001);
+        QCOMPARE(e.text, QStringLiteral("bye from test"));
+        QVERIFY(!e.isError);
+    }
+    if (m_client)
+        QVERIFY(connectionRow(m_clientId) >= 0); // the others stay
+}
+
+void TestConsole::exportJsonLinesWritesShownRows() {
+    QVERIFY(m_client);
+    ConnectionsModel *connections = m_window->connectionsView()->model();
+    const QSet<QByteArray> known = clientIds(connections);
+    auto client = connectClient(QStringLiteral("room=export"));
+    QVERIFY(client);
+    QTRY_VERIFY_WITH_TIMEOUT(!newClientId(connections, known).isEmpty(), UiTimeoutMs);
+    const QByteArray id = newClientId(connections, known);
+
+    // Text (PHP echoes it as JSON and writes to STDERR) and binary (PHP reverses it); the other
+    // client says something that matches the text filter too.
+    const QByteArray binary("\x00\xff\x10\x80", 4);
+    const QByteArray reversed("\x80\x10\xff\x00", 4);
+    QSignalSpy texts(client.get(), &QWebSocket::textMessageReceived);
+    QSignalSpy binaries(client.get(), &QWebSocket::binaryMessageReceived);
+    client->sendTextMessage(QStringLiteral("export me"));
+    QVERIFY(texts.wait(UiTimeoutMs));
+    client->sendBinaryMessage(binary);
+    QVERIFY(binaries.wait(UiTimeoutMs));
+    QCOMPARE(binaries.at(0).at(0).toByteArray(), reversed);
+    QSignalSpy otherTexts(m_client.get(), &QWebSocket::textMessageReceived);
+    m_client->sendTextMessage(QStringLiteral("export me, says another client"));
+    QVERIFY(otherTexts.wait(UiTimeoutMs));
+    QTRY_VERIFY_WITH_TIMEOUT(rowCount(id, TrafficEntry::Kind::Php) == 2 &&
+                                 rowCount(id, TrafficEntry::Kind::ReplyOut) == 2 &&
+                                 rowCount(id, TrafficEntry::Kind::MessageIn) == 2,
+                             UiTimeoutMs);
+    const auto otherLogged = [this] {
+        const int row = lastPhpRow(m_clientId);
+        return row >= 0 && m_window->trafficView()->model()->entry(row).php->requestBody.startsWith(
+                               "export me, says");
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(otherLogged(), UiTimeoutMs);
+
+    TrafficLogView *view = m_window->trafficView();
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+
+    // 1. The client filter alone, exported directly.
+    view->setClientFilter(id);
+    const QVector<TrafficEntry> shown = shownEntries();
+    QCOMPARE(shown.size(), view->proxy()->rowCount());
+    QVERIFY(shown.size() >= 7); // open, and message, php, reply twice
+    const QString all = dir.filePath(QStringLiteral("client.jsonl"));
+    QString error;
+    QVERIFY2(view->exportJsonLines(all, &error), qPrintable(error));
+    bool ok = false;
+    const QVector<QJsonObject> lines = readJsonLines(all, &ok);
+    QVERIFY(ok);
+    QCOMPARE(lines.size(), shown.size());
+    QSet<QString> kinds;
+    double lastId = 0;
+    for (int i = 0; i < lines.size(); ++i) {
+        const QJsonObject &o = lines.at(i);
+        QCOMPARE(o.value(QStringLiteral("id")).toDouble(), double(shown.at(i).id));
+        QVERIFY(o.value(QStringLiteral("id")).toDouble() > lastId);
+        lastId = o.value(QStringLiteral("id")).toDouble();
+        QCOMPARE(o.value(QStringLiteral("client")).toString(), QString::fromLatin1(id));
+        QCOMPARE(o.value(QStringLiteral("kind")).toString(),
+                 QString::fromLatin1(TrafficEntry::kindName(shown.at(i).kind)));
+        kinds.insert(o.value(QStringLiteral("kind")).toString());
+    }
+    QVERIFY(kinds.contains(QStringLiteral("open")));
+    QVERIFY(kinds.contains(QStringLiteral("message")));
+    QVERIFY(kinds.contains(QStringLiteral("php")));
+    QVERIFY(kinds.contains(QStringLiteral("reply")));
+
+    const auto find = [&lines](const QString &kind,
+                               const std::function<bool(const QJsonObject &)> &match) {
+        for (const QJsonObject &o : lines) {
+            if (o.value(QStringLiteral("kind")).toString() == kind && match(o))
+                return o;
+        }
+        return QJsonObject();
+    };
+    const auto isBinary = [](const QJsonObject &o) {
+        return o.value(QStringLiteral("binary")).toBool();
+    };
+    const auto phpOf = [](const QJsonObject &o) {
+        return o.value(QStringLiteral("php")).toObject();
+    };
+
+    // The text exchange: params, status, reply and STDERR.
+    const QJsonObject php = find(QStringLiteral("php"), [&phpOf](const QJsonObject &o) {
+        return phpOf(o).value(QStringLiteral("requestBody")).toString() ==
+               QStringLiteral("export me");
+    });
+    QVERIFY(!php.isEmpty());
+    QCOMPARE(php.value(QStringLiteral("status")).toInt(), 200);
+    const QJsonObject exchange = phpOf(php);
+    const QHash<QString, QString> params = jsonPairs(exchange.value(QStringLiteral("params")));
+    QCOMPARE(params.value(QStringLiteral("WS_EVENT")), QStringLiteral("message"));
+    QCOMPARE(params.value(QStringLiteral("WS_CLIENT_ID")), QString::fromLatin1(id));
+    QCOMPARE(params.value(QStringLiteral("QUERY_STRING")), QStringLiteral("room=export"));
+    QCOMPARE(params.value(QStringLiteral("SCRIPT_FILENAME")),
+             PhpFpmFixture::script(QStringLiteral("ui_echo.php")));
+    QCOMPARE(exchange.value(QStringLiteral("outcome")).toString(), QStringLiteral("ok"));
+    QCOMPARE(exchange.value(QStringLiteral("status")).toInt(), 200);
+    QCOMPARE(exchange.value(QStringLiteral("requestBodySize")).toDouble(), 9.0);
+    const QString replyBody = exchange.value(QStringLiteral("responseBody")).toString();
+    QVERIFY2(replyBody.contains(QStringLiteral("\"echo\":\"export me\"")), qPrintable(replyBody));
+    QVERIFY(!jsonPairs(exchange.value(QStringLiteral("headers"))).isEmpty());
+    const QString stderrText = exchange.value(QStringLiteral("stderr")).toString();
+    QVERIFY2(stderrText.contains(
+                 QStringLiteral("ui_echo: 9 bytes from %1").arg(QString::fromLatin1(id))),
+             qPrintable(stderrText));
+
+    // Binary bodies are base64 objects: in, the exchange, and out.
+    const QJsonObject binaryIn = find(QStringLiteral("message"), isBinary);
+    QVERIFY(!binaryIn.isEmpty());
+    QCOMPARE(binaryIn.value(QStringLiteral("body")).toObject(), base64Json(binary));
+    QCOMPARE(binaryIn.value(QStringLiteral("size")).toDouble(), 4.0);
+    const QJsonObject binaryPhp = find(QStringLiteral("php"), [&phpOf](const QJsonObject &o) {
+        return phpOf(o).value(QStringLiteral("requestBody")).isObject();
+    });
+    QVERIFY(!binaryPhp.isEmpty());
+    QCOMPARE(phpOf(binaryPhp).value(QStringLiteral("requestBody")).toObject(), base64Json(binary));
+    QCOMPARE(phpOf(binaryPhp).value(QStringLiteral("responseBody")).toObject(),
+             base64Json(reversed));
+    QCOMPARE(jsonPairs(phpOf(binaryPhp).value(QStringLiteral("params")))
+                 .value(QStringLiteral("WS_MESSAGE_TYPE")),
+             QStringLiteral("binary"));
+    const QJsonObject binaryOut = find(QStringLiteral("reply"), isBinary);
+    QVERIFY(!binaryOut.isEmpty());
+    QCOMPARE(binaryOut.value(QStringLiteral("body")).toObject(), base64Json(reversed));
+    const QJsonObject textIn = find(QStringLiteral("message"), [](const QJsonObject &o) {
+        return o.value(QStringLiteral("body")).toString() == QStringLiteral("export me");
+    });
+    QVERIFY(!textIn.isEmpty());
+    QCOMPARE(textIn.value(QStringLiteral("direction")).toString(), QStringLiteral("in"));
+
+    // 2. Plus a typed text filter, through the Export… button and a (non-native) file dialog.
+    m_window->tabs()->setCurrentWidget(view);
+    auto *text = view->findChild<QLineEdit *>(QStringLiteral("trafficFilterText"));
+    QVERIFY(text);
+    QTest::keyClicks(text, QStringLiteral("export me"));
+    const QVector<TrafficEntry> filtered = shownEntries();
+    QCOMPARE(filtered.size(), 3); // message, php, reply; not the binary ones nor the other client
+    QToolButton *exportButton = toolButton(view, QStringLiteral("Export…"));
+    QVERIFY(exportButton);
+    const QString some = dir.filePath(QStringLiteral("filtered.jsonl"));
+    const bool wasNonNative = QCoreApplication::testAttribute(Qt::AA_DontUseNativeDialogs);
+    QCoreApplication::setAttribute(Qt::AA_DontUseNativeDialogs, true);
+    bool saveMode = false;
+    QString failure;
+    {
+        ModalDriver<QFileDialog> save([&](QFileDialog *dialog) {
+            saveMode = dialog->acceptMode() == QFileDialog::AcceptSave;
+            dialog->selectFile(some);
+            // QFileDialog::accept() is protected; the virtual call still checks the name first.
+            static_cast<QDialog *>(dialog)->accept();
+        });
+        ModalDriver<QMessageBox> warning([&](QMessageBox *box) {
+            failure = box->text();
+            box->reject();
+        });
+        QTest::mouseClick(exportButton, Qt::LeftButton); // returns when the dialogs are closed
+        QCoreApplication::setAttribute(Qt::AA_DontUseNativeDialogs, wasNonNative);
+        QVERIFY(save.acted());
+        QVERIFY2(!warning.acted(), qPrintable(failure));
+    }
+    QVERIFY(saveMode);
+    const QVector<QJsonObject> someLines = readJsonLines(some, &ok);
+    QVERIFY(ok);
+    QCOMPARE(someLines.size(), filtered.size());
+    QStringList someKinds;
+    for (int i = 0; i < someLines.size(); ++i) {
+        const QJsonObject &o = someLines.at(i);
+        QCOMPARE(o.value(QStringLiteral("id")).toDouble(), double(filtered.at(i).id));
+        QCOMPARE(o.value(QStringLiteral("client")).toString(), QString::fromLatin1(id));
+        someKinds << o.value(QStringLiteral("kind")).toString();
+        // Each row matches the text somewhere: its body or the exchange's request.
+        const QString request = phpOf(o).value(QStringLiteral("requestBody")).toString();
+        QVERIFY(o.value(QStringLiteral("body")).toString().contains(QStringLiteral("export me")) ||
+                request == QStringLiteral("export me"));
+    }
+    QCOMPARE(someKinds, QStringList({QStringLiteral("message"), QStringLiteral("php"),
+                                     QStringLiteral("reply")}));
+    QVERIFY(someLines.at(0).value(QStringLiteral("id")).toDouble() <
+            someLines.at(1).value(QStringLiteral("id")).toDouble());
+    QVERIFY(someLines.at(1).value(QStringLiteral("id")).toDouble() <
+            someLines.at(2).value(QStringLiteral("id")).toDouble());
+
+    // Back to showing everything for the tests that follow.
+    text->clear();
+    view->setClientFilter({});
+    QCOMPARE(view->proxy()->rowCount(), view->model()->rowCount());
 }
 
 void TestConsole::screenshots() {
