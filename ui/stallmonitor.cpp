@@ -4,6 +4,7 @@
 
 namespace {
 constexpr int TickIntervalMs = 20;
+constexpr qint64 ReportEachStallMs = 50; // the target: no stall this long
 } // namespace
 
 StallMonitor::StallMonitor(QObject *parent)
@@ -29,6 +30,12 @@ void StallMonitor::tick() {
     const qint64 late = now - m_lastTickMs - TickIntervalMs;
     if (late > m_maxStallMs)
         m_maxStallMs = late;
+    if (m_reportEach && late >= ReportEachStallMs) {
+        // Monotonic time (as perf and /proc use), to match a stall with a profile.
+        std::fprintf(stderr, "event-loop stall: %lld ms, ended at %.3f s\n",
+                     static_cast<long long>(late),
+                     double(m_clock.msecsSinceReference() + now) / 1000.0);
+    }
     m_lastTickMs = now;
 }
 
@@ -39,5 +46,6 @@ qint64 StallMonitor::takeMaxStallMs() {
 }
 
 void StallMonitor::reportToStderr(int intervalMs) {
+    m_reportEach = true;
     m_report.start(intervalMs);
 }

@@ -14,7 +14,8 @@ public:
     void start();
     /// Longest stall since the last takeMaxStallMs(), in ms; resets it.
     qint64 takeMaxStallMs();
-    /// Prints "max event-loop stall: N ms" to stderr every `intervalMs` (for scripts/bench-gui.sh).
+    /// Prints "max event-loop stall: N ms" to stderr every `intervalMs` (for scripts/bench-gui.sh),
+    /// and each stall of 50 ms or more when it ends, with its monotonic time.
     void reportToStderr(int intervalMs);
 
 private:
@@ -25,4 +26,5 @@ private:
     QElapsedTimer m_clock;
     qint64 m_lastTickMs = 0;
     qint64 m_maxStallMs = 0;
+    bool m_reportEach = false;
 };
