@@ -2,6 +2,8 @@
 
 #include "connectionsmodel.h"
 
+#include "plaintextdelegate.h"
+#include "steadylabel.h"
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
@@ -42,7 +44,7 @@ ConnectionsView::ConnectionsView(QWidget *parent)
     , m_model(new ConnectionsModel(this))
     , m_proxy(new QSortFilterProxyModel(this))
     , m_filter(new QLineEdit(this))
-    , m_count(new QLabel(this))
+    , m_count(new SteadyLabel(this))
     , m_table(new QTableView(this))
     , m_push(makeButton(this, QStringLiteral("push"), tr("Push…"),
                         tr("Push a message to this client (Ctrl+K)")))
@@ -64,6 +66,7 @@ ConnectionsView::ConnectionsView(QWidget *parent)
             &QSortFilterProxyModel::setFilterFixedString);
 
     m_table->setModel(m_proxy);
+    m_table->setItemDelegate(new PlainTextDelegate(m_table));
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(ConnectionsModel::ConnectedSince, Qt::AscendingOrder);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -122,7 +125,7 @@ ConnectionsView::ConnectionsView(QWidget *parent)
 void ConnectionsView::setClients(const QVector<ClientSnapshot> &clients, qint64 nowMs) {
     m_model->setNowMs(nowMs);
     m_model->setClients(clients);
-    m_count->setText(tr("%n connection(s)", nullptr, int(clients.size())));
+    m_count->setSteadyText(tr("%n connection(s)", nullptr, int(clients.size())));
     updateActions();
 }
 

@@ -6,6 +6,7 @@
 
 class ConnectionsModel;
 class QLabel;
+class SteadyLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
 class QTableView;
@@ -43,7 +44,7 @@ private:
     ConnectionsModel *m_model;
     QSortFilterProxyModel *m_proxy;
     QLineEdit *m_filter;
-    QLabel *m_count;
+    SteadyLabel *m_count;
     QTableView *m_table;
     QToolButton *m_push;
     QToolButton *m_close;

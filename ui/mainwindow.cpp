@@ -5,6 +5,7 @@
 #include "pushpanel.h"
 #include "settingsdialog.h"
 #include "settingsstore.h"
+#include "steadylabel.h"
 #include "testclientpanel.h"
 #include "trafficlogview.h"
 
@@ -42,8 +43,8 @@ QIcon icon(const char *name) {
     return QIcon(QStringLiteral(":/wsgate/ui/icons/%1.svg").arg(QLatin1String(name)));
 }
 
-QLabel *statusLabel(QWidget *parent) {
-    auto *label = new QLabel(parent);
+SteadyLabel *statusLabel(QWidget *parent) {
+    auto *label = new SteadyLabel(parent);
     label->setContentsMargins(6, 0, 6, 0);
     return label;
 }
@@ -328,6 +329,8 @@ void MainWindow::onStateChanged(EngineController::State state) {
         m_connectionsLabel->setText(tr("0 connections"));
         m_rateLabel->clear();
         m_fpmLabel->clear();
+        for (SteadyLabel *label : {m_connectionsLabel, m_rateLabel, m_fpmLabel})
+            label->resetSize();
         m_fpm->setStopped();
     }
     setWindowTitle(running ? QStringLiteral("wsgate — %1").arg(url) : QStringLiteral("wsgate"));
@@ -343,8 +346,8 @@ void MainWindow::onSampled(const EngineSample &sample) {
     for (const ClientSnapshot &c : snap.clients)
         ids << QString::fromLatin1(c.id);
     m_push->setLiveLists(ids, snap.users, snap.groups);
-    m_connectionsLabel->setText(tr("%n connection(s)", nullptr, int(sample.connections)));
-    m_rateLabel->setText(
+    m_connectionsLabel->setSteadyText(tr("%n connection(s)", nullptr, int(sample.connections)));
+    m_rateLabel->setSteadyText(
         tr("in %1/s · out %2/s")
             .arg(sample.messagesInPerSec, 0, 'f', sample.messagesInPerSec < 10 ? 1 : 0)
             .arg(sample.messagesOutPerSec, 0, 'f', sample.messagesOutPerSec < 10 ? 1 : 0));
@@ -354,7 +357,7 @@ void MainWindow::onSampled(const EngineSample &sample) {
     QString php = m_fpmText;
     if (!snap.lastPhpError.isEmpty() && snap.lastPhpErrorMs > snap.lastPhpOkMs)
         php = tr("<span style='color:#c01c28'>PHP error</span>");
-    m_fpmLabel->setText(php);
+    m_fpmLabel->setSteadyText(php);
     m_fpmLabel->setToolTip(snap.lastPhpError.isEmpty()
                                ? QString()
                                : tr("Last PHP failure: %1").arg(snap.lastPhpError));

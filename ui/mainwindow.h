@@ -11,6 +11,7 @@ class PushPanel;
 class QAction;
 class QDockWidget;
 class QLabel;
+class SteadyLabel;
 class QPlainTextEdit;
 class QSettings;
 class QTabWidget;
@@ -77,10 +78,10 @@ private:
     QAction *m_startStop = nullptr;
     QAction *m_settingsAction = nullptr;
 
-    QLabel *m_stateLabel;
-    QLabel *m_urlLabel;
-    QLabel *m_connectionsLabel;
-    QLabel *m_rateLabel;
-    QLabel *m_fpmLabel;
+    SteadyLabel *m_stateLabel;
+    SteadyLabel *m_urlLabel;
+    SteadyLabel *m_connectionsLabel;
+    SteadyLabel *m_rateLabel;
+    SteadyLabel *m_fpmLabel;
     QString m_fpmText;
 };

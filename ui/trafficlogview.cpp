@@ -4,6 +4,8 @@
 #include "trafficfilterproxymodel.h"
 #include "trafficlogmodel.h"
 
+#include "plaintextdelegate.h"
+#include "steadylabel.h"
 #include <QAction>
 #include <QCheckBox>
 #include <QDateTime>
@@ -100,7 +102,7 @@ TrafficLogView::TrafficLogView(int capacity, QWidget *parent)
     , m_kinds(new QToolButton(this))
     , m_errorsOnly(new QCheckBox(tr("Errors only"), this))
     , m_pause(new QToolButton(this))
-    , m_counts(new QLabel(this))
+    , m_counts(new SteadyLabel(this))
     , m_table(new QTableView(this))
     , m_detail(new TrafficDetailWidget(this))
     , m_splitter(new QSplitter(Qt::Vertical, this)) {
@@ -157,6 +159,7 @@ TrafficLogView::TrafficLogView(int capacity, QWidget *parent)
     bar->addWidget(m_counts);
 
     m_table->setModel(m_proxy);
+    m_table->setItemDelegate(new PlainTextDelegate(m_table));
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setAlternatingRowColors(true);
@@ -305,7 +308,7 @@ void TrafficLogView::updateCounts() {
     QString text = tr("%1 of %2").arg(m_proxy->rowCount()).arg(m_model->rowCount());
     if (!m_held.empty())
         text += tr(", %1 held").arg(m_held.size());
-    m_counts->setText(text);
+    m_counts->setSteadyText(text);
 }
 
 bool TrafficLogView::exportJsonLines(const QString &fileName, QString *error) const {

@@ -10,6 +10,7 @@
 class QAction;
 class QCheckBox;
 class QLabel;
+class SteadyLabel;
 class QLineEdit;
 class QSplitter;
 class QTableView;
@@ -63,7 +64,7 @@ private:
     QVector<QAction *> m_kindActions;
     QCheckBox *m_errorsOnly;
     QToolButton *m_pause;
-    QLabel *m_counts;
+    SteadyLabel *m_counts;
     QTableView *m_table;
     TrafficDetailWidget *m_detail;
     QSplitter *m_splitter;
