@@ -614,19 +614,23 @@ std::optional<FpmStatus> FpmStatus::fromText(const QByteArray &body, Quality *qu
             error, QStringLiteral("php-fpm status larger than %1 bytes").arg(MaxBodyBytes));
     FpmStatus s;
     QStringList seen;
-    std::optional<Process> current;
+    // A plain Process and a flag, not std::optional: GCC's -O2 flow analysis warns about the
+    // optional's payload (-Wmaybe-uninitialized) in a Release build.
+    Process current;
+    bool inProcess = false;
     bool currentComplete = false;
     bool droppedPartial = false;
     QString *lastText = nullptr; // a raw newline in a URI continues the previous value
 
     const auto finishProcess = [&] {
-        if (current) {
+        if (inProcess) {
             if (currentComplete)
-                s.processes.append(*current);
+                s.processes.append(current);
             else
                 droppedPartial = true;
         }
-        current.reset();
+        current = Process{};
+        inProcess = false;
         currentComplete = false;
         lastText = nullptr;
     };
@@ -641,7 +645,7 @@ std::optional<FpmStatus> FpmStatus::fromText(const QByteArray &body, Quality *qu
         const QString line = QString::fromUtf8(rawLine);
         if (line.startsWith(QLatin1String("****"))) {
             finishProcess();
-            current = Process{};
+            inProcess = true;
             s.hasProcesses = true;
             continue;
         }
@@ -650,12 +654,12 @@ std::optional<FpmStatus> FpmStatus::fromText(const QByteArray &body, Quality *qu
         const QJsonValue value(colon > 0 ? line.mid(colon + 1).trimmed() : QString());
         bool known = false;
         if (!key.isEmpty()) {
-            if (current) {
-                known = assignProcessField(*current, key, value);
+            if (inProcess) {
+                known = assignProcessField(current, key, value);
                 if (known && key == QLatin1String(LastProcessKey))
                     currentComplete = true;
                 if (known && key == QLatin1String("request uri"))
-                    lastText = &current->requestUri;
+                    lastText = &current.requestUri;
                 else if (known)
                     lastText = nullptr;
             } else {
