@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
-# Gateway throughput with the desktop console open versus headless, at the same sustained load.
+# Gateway throughput with the desktop console open versus headless, at the same sustained load,
+# and how long the console's event loop stalls meanwhile.
 #
-#   scripts/bench-gui.sh [PATH/TO/wsgate]      (default: build-bench/app/wsgate)
+#   scripts/bench-gui.sh [PATH/TO/wsgate]      (default: the one it builds in build-bench-gui)
 #
-# Starts a private php-fpm (bench/echo.php), then runs bench/wsload (16 connections x 64 B,
-# round trip) for BENCH_DURATION seconds (default 20) against
+# Builds Release with the GUI in BENCH_BUILD_DIR (default build-bench-gui; BENCH_SKIP_BUILD=1
+# skips that), starts a private php-fpm (bench/echo.php), then runs bench/wsload (16
+# connections x 64 B, round trip) for BENCH_DURATION seconds (default 20) against
 #   1. wsgated (headless), and
 #   2. the GUI binary with the same flags, on the display in $DISPLAY, else under xvfb-run,
 #      else QT_QPA_PLATFORM=offscreen,
-# and prints msgs/s of both and the ratio (target: GUI within 10% of headless). The GUI's own
-# event-loop stall can only be measured inside the GUI: if it prints lines containing
-# "stall" on stderr (e.g. "max event-loop stall: 12 ms"), they are shown here. Extra GUI
-# arguments (e.g. one that starts the gateway at launch) go in BENCH_GUI_ARGS.
-# Skips with a message (exit 0) when the GUI binary does not exist yet.
+# and prints msgs/s of both and the ratio (target: GUI within 10% of headless). During the GUI
+# run it also reads
+#   - the console's longest event-loop stall (WSGATE_REPORT_STALLS=1 makes it print one every
+#     5 s; target < 50 ms),
+#   - the same for bench/loopstall, an empty event loop started alongside: what the scheduler
+#     alone does to any program's timer on these saturated cores, and
+#   - the CPU time of the console's GUI thread (from /proc),
+# and at the end bench/gui/guitick: the GUI thread's CPU per 250 ms tick for 1,000 new traffic
+# rows, measured offscreen without load (the deterministic part of the stall).
+# Extra GUI arguments go in BENCH_GUI_ARGS.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
+BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench-gui}
+if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+    printf '== building Release with the GUI in %s\n' "$BUILD" >&2
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWSGATE_BUILD_GUI=ON \
+        -DWSGATE_BUILD_TESTS=OFF >/dev/null
+    cmake --build "$BUILD" -j2 --target wsgate wsgated wsload loopstall guitick >/dev/null
+fi
 GUI=${1:-$BUILD/app/wsgate}
 DUR=${BENCH_DURATION:-20}
 CONNS=${BENCH_CONNECTIONS:-16}
@@ -25,6 +38,8 @@ POOL=${BENCH_POOL:-8}
 FPM=${BENCH_FPM:-$(command -v php-fpm8.2 || command -v php-fpm || echo /usr/sbin/php-fpm8.2)}
 WSGATED=${BENCH_WSGATED:-$BUILD/app/wsgated}
 WSLOAD=$BUILD/bench/wsload
+LOOPSTALL=$BUILD/bench/loopstall
+GUITICK=$BUILD/bench/gui/guitick
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -32,8 +47,8 @@ if [[ ! -x $GUI ]]; then
     say "bench-gui: skipped: no GUI binary at $GUI (build it with -DWSGATE_BUILD_GUI=ON, or pass its path)"
     exit 0
 fi
-for b in "$WSGATED" "$WSLOAD"; do
-    [[ -x $b ]] || { say "bench-gui: missing $b (run scripts/bench.sh once to build)"; exit 1; }
+for b in "$WSGATED" "$WSLOAD" "$LOOPSTALL"; do
+    [[ -x $b ]] || { say "bench-gui: missing $b"; exit 1; }
 done
 
 TMP=$(mktemp -d /tmp/wsgate-bench-gui.XXXXXX)
@@ -111,8 +126,20 @@ run_one() { # label, command...
         return
     fi
     sleep 1
+    # The process that serves the port (under xvfb-run, GW_PID is the wrapper's).
+    local pid cpu0 cpu1 loop_pid=
+    pid=$(pgrep -n -f -- "--listen 127.0.0.1:$port" || echo "$GW_PID")
+    cpu0=$(awk '{ print $14 + $15 }' "/proc/$pid/task/$pid/stat" 2>/dev/null || echo 0)
+    if [[ $label == gui ]]; then
+        "$LOOPSTALL" $((DUR + 2)) >/dev/null 2>"$TMP/floor.log" &
+        loop_pid=$!
+    fi
     "$WSLOAD" --url "ws://127.0.0.1:$port/ws" --connections "$CONNS" --size "$SIZE" \
-        --duration "$DUR" --warmup 2 | grep '^RESULT'
+        --duration "$DUR" --warmup 2 | grep '^RESULT' | tr -d '\n'
+    cpu1=$(awk '{ print $14 + $15 }' "/proc/$pid/task/$pid/stat" 2>/dev/null || echo 0)
+    # Clock ticks of 10 ms (USER_HZ 100) over the load's DUR + 2 s.
+    echo " main_thread_cpu_ms_per_s=$(((cpu1 - cpu0) * 10 / (DUR + 2)))"
+    [[ -n $loop_pid ]] && wait "$loop_pid" 2>/dev/null
     kill "$GW_PID" 2>/dev/null || true
     wait "$GW_PID" 2>/dev/null || true
     GW_PID=
@@ -141,8 +168,16 @@ hr=$(field rate "$h")
 gr=$(field rate "$g")
 ratio=$(LC_ALL=C awk -v a="$gr" -v b="$hr" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 # The worst of the 5-second reports after the first, which covers the window's start-up.
-stalls=$(grep -o 'max event-loop stall: [0-9]* ms' "$TMP/gui.log" 2>/dev/null |
-    awk 'NR > 1 { if (m == "" || $4 > m) m = $4 } END { if (m != "") print "max " m " ms" }' || true)
+worst_stall() {
+    grep -o 'max event-loop stall: [0-9]* ms' "$1" 2>/dev/null |
+        awk 'NR > 1 { if (m == "" || $4 > m) m = $4 } END { if (m != "") print m " ms" }' || true
+}
+stalls=$(worst_stall "$TMP/gui.log")
+floor=$(worst_stall "$TMP/floor.log")
+tick=
+if [[ -x $GUITICK ]]; then
+    tick=$("$GUITICK" 2>/dev/null | grep '^RESULT' || true)
+fi
 cat <<EOF
 ## GUI open vs headless ($CONNS connections x $SIZE B, ${DUR} s, --fastcgi-pool $POOL)
 
@@ -151,5 +186,16 @@ cat <<EOF
 | wsgated (headless) | $(LC_ALL=C printf '%.0f' "$hr") | $(field p50_us "$h") | $(field p99_us "$h") |
 | wsgate (GUI) | $(LC_ALL=C printf '%.0f' "$gr") | $(field p50_us "$g") | $(field p99_us "$g") |
 
-GUI / headless: **$ratio** (target ≥ 0.90). GUI event-loop stall: ${stalls:-not reported by the GUI (target < 50 ms)}
+GUI / headless: **$ratio** (target ≥ 0.90).
+
+Longest event-loop stall during the GUI run (target < 50 ms): console ${stalls:-not reported};
+an empty event loop beside it (bench/loopstall) ${floor:-not measured}. The console's GUI
+thread used $(field main_thread_cpu_ms_per_s "$g") ms of CPU per second of load.
 EOF
+if [[ -n $tick ]]; then
+    cat <<EOF
+
+GUI thread work per 250 ms tick, offscreen and unloaded (bench/gui/guitick, 1,000 new rows per
+tick, median ms of CPU): append $(field append_ms "$tick"), sample $(field sample_ms "$tick"), paint $(field paint_ms "$tick"), total $(field total_ms "$tick") (max $(field total_max_ms "$tick")).
+EOF
+fi
