@@ -915,8 +915,14 @@ void Gateway::closeSession(ClientSession *session, int code, const QString &reas
         return;
     session->closing = true;
     QByteArray r = reason.toUtf8();
-    if (r.size() > MaxCloseReasonBytes)
-        r.truncate(MaxCloseReasonBytes);
+    if (r.size() > MaxCloseReasonBytes) {
+        // Cut before a whole character: a split one would decode to U+FFFD (3 bytes) and
+        // could push the reason past the frame's limit again.
+        qsizetype cut = MaxCloseReasonBytes;
+        while (cut > 0 && (uchar(r.at(cut)) & 0xC0) == 0x80)
+            --cut;
+        r.truncate(cut);
+    }
     session->socket->close(QWebSocketProtocol::CloseCode(code), QString::fromUtf8(r));
 }
 

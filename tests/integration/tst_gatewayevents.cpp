@@ -213,6 +213,14 @@ private Q_SLOTS:
         QCOMPARE(b.messages.last(), QByteArray("bye"));
         QCOMPARE(b.closeCode, 4003);
         QCOMPARE(b.closeReason, QStringLiteral("go away"));
+
+        // A reason longer than a close frame holds (123 bytes) is cut before a whole
+        // character: "x" + 50 × "€" (1 + 150 bytes) arrives as "x" + 40 × "€" (121 bytes).
+        const QString euros = QString(QChar(0x20AC)).repeated(50);
+        a.socket.sendTextMessage(QStringLiteral("close:4004 x") + euros);
+        QVERIFY(a.waitForDisconnect());
+        QCOMPARE(a.closeCode, 4004);
+        QCOMPARE(a.closeReason, QStringLiteral("x") + euros.left(40));
     }
 
     void pushApiWithRealClients() {
