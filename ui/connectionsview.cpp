@@ -1,9 +1,11 @@
 #include "connectionsview.h"
 
 #include "connectionsmodel.h"
-
 #include "plaintextdelegate.h"
 #include "steadylabel.h"
+
+#include "http/pushapi.h"
+
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
@@ -15,6 +17,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QTableView>
@@ -26,6 +29,7 @@ namespace {
 constexpr int DefaultCloseCode = 1000;
 constexpr int MinCloseCode = 1000;
 constexpr int MaxCloseCode = 4999;
+constexpr int MaxCloseReasonBytes = 123; // a close frame's payload is at most 125 bytes
 
 QToolButton *makeButton(QWidget *parent, const QString &icon, const QString &text,
                         const QString &tip) {
@@ -34,6 +38,7 @@ QToolButton *makeButton(QWidget *parent, const QString &icon, const QString &tex
     b->setText(text);
     b->setToolTip(tip);
     b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    b->setObjectName(QStringLiteral("connections_%1").arg(icon)); // for tests and scripting
     return b;
 }
 
@@ -123,8 +128,15 @@ ConnectionsView::ConnectionsView(QWidget *parent)
 }
 
 void ConnectionsView::setClients(const QVector<ClientSnapshot> &clients, qint64 nowMs) {
+    const QByteArray selected = selectedClientId();
     m_model->setNowMs(nowMs);
     m_model->setClients(clients);
+    // When the selected client leaves, select nothing: Qt would move the selection to the
+    // neighbouring row, and "Close…" would then aim at a client the user never picked.
+    if (!selected.isEmpty() && selectedClientId() != selected) {
+        m_table->selectionModel()->clearSelection();
+        m_table->selectionModel()->setCurrentIndex({}, QItemSelectionModel::NoUpdate);
+    }
     m_count->setSteadyText(tr("%n connection(s)", nullptr, int(clients.size())));
     updateActions();
 }
@@ -174,9 +186,29 @@ void ConnectionsView::askClose() {
     connect(presets, &QComboBox::currentIndexChanged, code,
             [code, presets](int) { code->setValue(presets->currentData().toInt()); });
     auto *reason = new QLineEdit(&dialog);
-    reason->setPlaceholderText(tr("optional, at most 123 bytes"));
-    reason->setMaxLength(123);
+    reason->setPlaceholderText(tr("optional, at most %1 bytes of UTF-8").arg(MaxCloseReasonBytes));
+    auto *problem = new QLabel(&dialog);
+    problem->setObjectName(QStringLiteral("closeProblem"));
+    problem->setStyleSheet(QStringLiteral("color: #c01c28;"));
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    // The same rule as the push API's /close: codes a server may send, a reason that fits the
+    // close frame.
+    const auto check = [code, reason, problem, buttons] {
+        QString why;
+        if (!PushApi::isValidCloseCode(code->value()))
+            why =
+                tr("%1 may not be sent: use 1000-1003, 1007-1014 or 3000-4999").arg(code->value());
+        else if (reason->text().toUtf8().size() > MaxCloseReasonBytes)
+            why = tr("The reason is %1 bytes of UTF-8; at most %2 fit in a close frame")
+                      .arg(reason->text().toUtf8().size())
+                      .arg(MaxCloseReasonBytes);
+        problem->setText(why);
+        problem->setVisible(!why.isEmpty());
+        buttons->button(QDialogButtonBox::Ok)->setEnabled(why.isEmpty());
+    };
+    connect(code, &QSpinBox::valueChanged, &dialog, check);
+    connect(reason, &QLineEdit::textChanged, &dialog, check);
+    check();
     connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
     auto *form = new QFormLayout(&dialog);
@@ -184,6 +216,7 @@ void ConnectionsView::askClose() {
     form->addRow(tr("Preset"), presets);
     form->addRow(tr("Code"), code);
     form->addRow(tr("Reason"), reason);
+    form->addRow(problem);
     form->addRow(buttons);
     if (dialog.exec() == QDialog::Accepted)
         Q_EMIT closeRequested(id, code->value(), reason->text());

@@ -1,11 +1,11 @@
 #include "trafficlogview.h"
 
+#include "plaintextdelegate.h"
+#include "steadylabel.h"
 #include "trafficdetailwidget.h"
 #include "trafficfilterproxymodel.h"
 #include "trafficlogmodel.h"
 
-#include "plaintextdelegate.h"
-#include "steadylabel.h"
 #include <QAction>
 #include <QCheckBox>
 #include <QDateTime>
@@ -47,6 +47,14 @@ QJsonArray pairsJson(const QList<QPair<QByteArray, QByteArray>> &pairs) {
     return out;
 }
 
+bool binaryReply(const PhpExchange &p) {
+    for (const auto &header : p.responseHeaders) {
+        if (header.first.compare("Content-Type", Qt::CaseInsensitive) == 0)
+            return header.second.trimmed().startsWith("application/octet-stream");
+    }
+    return false;
+}
+
 QJsonObject entryJson(const TrafficEntry &e) {
     QJsonObject o{
         {QStringLiteral("id"), double(e.id)},
@@ -75,14 +83,18 @@ QJsonObject entryJson(const TrafficEntry &e) {
         const PhpExchange &p = *e.php;
         o[QStringLiteral("php")] = QJsonObject{
             {QStringLiteral("params"), pairsJson(p.params())},
-            {QStringLiteral("requestBody"), bytesJson(p.requestBody, false)},
+            // A binary message went to PHP as application/octet-stream; PHP's reply is binary
+            // when it says so (the same rule the gateway applies before sending it on).
+            {QStringLiteral("requestBody"), bytesJson(p.requestBody, e.binary)},
             {QStringLiteral("requestBodySize"), double(p.requestBodySize)},
+            {QStringLiteral("requestBodyTruncated"), p.requestBodyTruncated},
             {QStringLiteral("outcome"), p.outcome},
             {QStringLiteral("errorText"), p.error},
             {QStringLiteral("status"), p.status},
             {QStringLiteral("headers"), pairsJson(p.responseHeaders)},
-            {QStringLiteral("responseBody"), bytesJson(p.responseBody, false)},
+            {QStringLiteral("responseBody"), bytesJson(p.responseBody, binaryReply(p))},
             {QStringLiteral("responseBodySize"), double(p.responseBodySize)},
+            {QStringLiteral("responseBodyTruncated"), p.responseBodyTruncated},
             {QStringLiteral("stderr"), QString::fromUtf8(p.stderrData)},
             {QStringLiteral("queueWaitUs"), double(p.queueWaitUs)},
             {QStringLiteral("phpUs"), double(p.phpUs)},
@@ -111,6 +123,7 @@ TrafficLogView::TrafficLogView(int capacity, QWidget *parent)
     m_text->setClearButtonEnabled(true);
     m_text->setObjectName(QStringLiteral("trafficFilterText"));
     m_client->setPlaceholderText(tr("Client id"));
+    m_client->setObjectName(QStringLiteral("trafficFilterClient"));
     m_client->setClearButtonEnabled(true);
     m_client->setMaximumWidth(220);
 
@@ -135,6 +148,7 @@ TrafficLogView::TrafficLogView(int capacity, QWidget *parent)
     connect(m_pause, &QToolButton::toggled, this, &TrafficLogView::setPaused);
 
     auto *clearButton = new QToolButton(this);
+    clearButton->setObjectName(QStringLiteral("trafficClear"));
     clearButton->setIcon(QIcon(QStringLiteral(":/wsgate/ui/icons/clear.svg")));
     clearButton->setText(tr("Clear"));
     clearButton->setToolTip(tr("Clear the log view (Ctrl+L)"));
@@ -142,6 +156,7 @@ TrafficLogView::TrafficLogView(int capacity, QWidget *parent)
     connect(clearButton, &QToolButton::clicked, this, &TrafficLogView::clear);
 
     auto *exportButton = new QToolButton(this);
+    exportButton->setObjectName(QStringLiteral("trafficExport"));
     exportButton->setIcon(QIcon(QStringLiteral(":/wsgate/ui/icons/export.svg")));
     exportButton->setText(tr("Export…"));
     exportButton->setToolTip(tr("Save the shown rows as JSON Lines"));

@@ -94,15 +94,6 @@ private:
     bool m_acted = false;
 };
 
-QToolButton *toolButton(QWidget *parent, const QString &text) {
-    const QList<QToolButton *> buttons = parent->findChildren<QToolButton *>();
-    for (QToolButton *b : buttons) {
-        if (b->text() == text)
-            return b;
-    }
-    return nullptr;
-}
-
 QSet<QByteArray> clientIds(const ConnectionsModel *model) {
     QSet<QByteArray> ids;
     for (int row = 0; row < model->rowCount(); ++row)
@@ -243,7 +234,8 @@ int TestConsole::connectionRow(const QByteArray &clientId) const {
 }
 
 void TestConsole::clickCloseButton() {
-    QToolButton *close = toolButton(m_window->connectionsView(), QStringLiteral("Close…"));
+    auto *close =
+        m_window->connectionsView()->findChild<QToolButton *>(QStringLiteral("connections_close"));
     QVERIFY(close);
     QVERIFY(close->isEnabled());
     QTest::mouseClick(close, Qt::LeftButton); // returns when the dialog's exec() does
@@ -475,6 +467,8 @@ void TestConsole::closeWithCodeReachesClient() {
     int presetCode = 0;
     int code = 0;
     QString reason;
+    bool refusedCode = false;
+    bool refusedReason = false;
     {
         ModalDriver<QDialog> accept([&](QDialog *dialog) {
             title = dialog->windowTitle();
@@ -491,8 +485,20 @@ void TestConsole::closeWithCodeReachesClient() {
                 dialog->reject();
                 return;
             }
+            // A code a server may not send, and a reason too long for a close frame, are
+            // refused before anything is sent.
+            QPushButton *ok = buttons->button(QDialogButtonBox::Ok);
+            auto *problem = dialog->findChild<QLabel *>(QStringLiteral("closeProblem"));
+            codeBox->setValue(1005);
+            refusedCode = !ok->isEnabled() && problem && problem->isVisibleTo(dialog) &&
+                          problem->text().contains(QStringLiteral("1005"));
             presets->setCurrentIndex(presets->findData(4000));
             presetCode = codeBox->value();
+            // 30 × (2 + 3) bytes of UTF-8 in 60 characters.
+            edits.first()->setText(QString::fromUtf8("ü€").repeated(30)); // keyClicks: ASCII only
+            refusedReason = !ok->isEnabled() && problem &&
+                            problem->text().contains(QStringLiteral("150 bytes"));
+            edits.first()->clear();
             QTest::keyClick(codeBox, Qt::Key_Up);
             code = codeBox->value();
             QTest::keyClicks(edits.first(), QStringLiteral("bye from test"));
@@ -504,6 +510,8 @@ void TestConsole::closeWithCodeReachesClient() {
     }
     QCOMPARE(title, QStringLiteral("Close connection"));
     QVERIFY(showsId);
+    QVERIFY(refusedCode);
+    QVERIFY(refusedReason);
     QCOMPARE(presetCode, 4000);
     QCOMPARE(code, 4001);
     QCOMPARE(reason, QStringLiteral("bye from test"));
@@ -519,8 +527,8 @@ void TestConsole::closeWithCodeReachesClient() {
 
     // Its row leaves the table; the status bar and the traffic log say so.
     QTRY_COMPARE_WITH_TIMEOUT(connectionRow(id), -1, UiTimeoutMs);
-    // (The table then selects a neighbour, if any: Close… stays enabled for that one.)
-    QVERIFY(connections->selectedClientId() != id);
+    // Nothing is selected then: Close… must not move on to a neighbour the user never picked.
+    QVERIFY(connections->selectedClientId().isEmpty());
     QTRY_VERIFY_WITH_TIMEOUT(
         m_window->statusBar()->currentMessage().contains(
             QStringLiteral("Closed %1 with 4001").arg(QString::fromLatin1(id))),
@@ -638,6 +646,8 @@ void TestConsole::exportJsonLinesWritesShownRows() {
     QCOMPARE(exchange.value(QStringLiteral("outcome")).toString(), QStringLiteral("ok"));
     QCOMPARE(exchange.value(QStringLiteral("status")).toInt(), 200);
     QCOMPARE(exchange.value(QStringLiteral("requestBodySize")).toDouble(), 9.0);
+    QCOMPARE(exchange.value(QStringLiteral("requestBodyTruncated")), QJsonValue(false));
+    QCOMPARE(exchange.value(QStringLiteral("responseBodyTruncated")), QJsonValue(false));
     const QString replyBody = exchange.value(QStringLiteral("responseBody")).toString();
     QVERIFY2(replyBody.contains(QStringLiteral("\"echo\":\"export me\"")), qPrintable(replyBody));
     QVERIFY(!jsonPairs(exchange.value(QStringLiteral("headers"))).isEmpty());
@@ -677,7 +687,7 @@ void TestConsole::exportJsonLinesWritesShownRows() {
     QTest::keyClicks(text, QStringLiteral("export me"));
     const QVector<TrafficEntry> filtered = shownEntries();
     QCOMPARE(filtered.size(), 3); // message, php, reply; not the binary ones nor the other client
-    QToolButton *exportButton = toolButton(view, QStringLiteral("Export…"));
+    auto *exportButton = view->findChild<QToolButton *>(QStringLiteral("trafficExport"));
     QVERIFY(exportButton);
     const QString some = dir.filePath(QStringLiteral("filtered.jsonl"));
     const bool wasNonNative = QCoreApplication::testAttribute(Qt::AA_DontUseNativeDialogs);
