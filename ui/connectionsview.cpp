@@ -91,6 +91,11 @@ ConnectionsView::ConnectionsView(QWidget *parent)
     m_table->setColumnWidth(ConnectionsModel::Groups, 70);
     for (int c = ConnectionsModel::ConnectedSince; c <= ConnectionsModel::Queue; ++c)
         m_table->setColumnWidth(c, 64);
+    // "1023 bytes", "10.5 MB": wider than a count.
+    const int bytesWidth =
+        m_table->fontMetrics().horizontalAdvance(QStringLiteral("1023 bytes")) + 16;
+    m_table->setColumnWidth(ConnectionsModel::BytesIn, bytesWidth);
+    m_table->setColumnWidth(ConnectionsModel::BytesOut, bytesWidth);
     connect(m_table, &QTableView::customContextMenuRequested, this, &ConnectionsView::showMenu);
     connect(m_table, &QTableView::doubleClicked, this, [this] {
         const QByteArray id = selectedClientId();

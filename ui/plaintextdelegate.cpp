@@ -8,6 +8,7 @@
 namespace {
 
 const QChar Ellipsis(0x2026);
+constexpr qsizetype MaxLaidOutTexts = 2048;
 
 } // namespace
 
@@ -44,6 +45,21 @@ QString PlainTextDelegate::Measure::elide(const QString &text, int width) {
             return text.left(cut) + Ellipsis;
     }
     return text;
+}
+
+const QStaticText &PlainTextDelegate::Measure::laidOut(const QString &text) {
+    auto it = m_laidOut.constFind(text);
+    if (it != m_laidOut.constEnd())
+        return it.value();
+    // A visible screen holds a few hundred cells; starting over now and then keeps the cache
+    // to what is on screen without bookkeeping per entry.
+    if (m_laidOut.size() >= MaxLaidOutTexts)
+        m_laidOut.clear();
+    QStaticText laid(text);
+    laid.setTextFormat(Qt::PlainText);
+    laid.setPerformanceHint(QStaticText::AggressiveCaching);
+    laid.prepare(QTransform(), m_font);
+    return m_laidOut.insert(text, laid).value();
 }
 
 PlainTextDelegate::Measure &PlainTextDelegate::measure(const QFont &font) const {
@@ -97,10 +113,20 @@ void PlainTextDelegate::paint(QPainter *painter, const QStyleOptionViewItem &opt
     const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
     const QRect rect = option.rect.adjusted(margin, 0, -margin, 0);
 
+    Measure &m = measure(font);
+    const QStaticText &laid = m.laidOut(m.elide(text, rect.width()));
+    const qreal width = laid.size().width();
+    qreal x = rect.left();
+    if (align & Qt::AlignRight)
+        x = rect.right() + 1 - width;
+    else if (align & Qt::AlignHCenter)
+        x = rect.left() + (rect.width() - width) / 2;
+    // Vertically centred like drawText(): the line box (ascent + descent) in the middle.
+    const qreal y = rect.top() + (rect.height() - m.height()) / 2;
     painter->save();
+    painter->setClipRect(rect, Qt::IntersectClip);
     painter->setFont(font);
     painter->setPen(color);
-    painter->drawText(rect, int(align | Qt::TextSingleLine),
-                      measure(font).elide(text, rect.width()));
+    painter->drawStaticText(QPointF(std::max(qreal(rect.left()), x), y), laid);
     painter->restore();
 }

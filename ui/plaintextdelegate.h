@@ -3,6 +3,7 @@
 #include <QFont>
 #include <QFontMetricsF>
 #include <QHash>
+#include <QStaticText>
 #include <QStyledItemDelegate>
 
 /// Paints a cell as one line of plain text (display, font, foreground and alignment roles),
@@ -32,6 +33,12 @@ private:
         /// Text cut to `width` pixels; falls back to a real layout for combining marks and
         /// characters outside the BMP.
         QString elide(const QString &text, int width);
+        /// The text laid out once: kinds, statuses, sizes, client ids and repeated payloads
+        /// recur from row to row, and drawing a laid-out text skips the shaping that was most
+        /// of a repaint's cost.
+        const QStaticText &laidOut(const QString &text);
+        qreal ascent() const { return m_metrics.ascent(); }
+        qreal height() const { return m_metrics.height(); }
 
     private:
         qreal advance(char16_t c);
@@ -40,6 +47,7 @@ private:
         QFontMetricsF m_metrics;
         qreal m_ellipsis;
         QHash<char16_t, qreal> m_advances;
+        QHash<QString, QStaticText> m_laidOut;
         qreal m_latin[128];
     };
     Measure &measure(const QFont &font) const;
