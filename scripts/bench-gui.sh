@@ -5,8 +5,9 @@
 #   scripts/bench-gui.sh [PATH/TO/wsgate]      (default: the one it builds in build-bench-gui)
 #
 # Builds Release with the GUI in BENCH_BUILD_DIR (default build-bench-gui; BENCH_SKIP_BUILD=1
-# skips that), starts a private php-fpm (bench/echo.php), then runs bench/wsload (16
-# connections x 64 B, round trip) for BENCH_DURATION seconds (default 20) against
+# skips that), starts a private php-fpm (bench/echo.php), then for each connection count in
+# BENCH_CONNECTIONS (default "2 4 16": from spare CPU to saturated cores) runs bench/wsload
+# (64 B round trips) for BENCH_DURATION seconds (default 20) against
 #   1. wsgated (headless), and
 #   2. the GUI binary with the same flags, on the display in $DISPLAY, else under xvfb-run,
 #      else QT_QPA_PLATFORM=offscreen,
@@ -32,7 +33,7 @@ if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
 fi
 GUI=${1:-$BUILD/app/wsgate}
 DUR=${BENCH_DURATION:-20}
-CONNS=${BENCH_CONNECTIONS:-16}
+CONNECTION_COUNTS=${BENCH_CONNECTIONS:-"2 4 16"}
 SIZE=${BENCH_SIZE:-64}
 POOL=${BENCH_POOL:-8}
 FPM=${BENCH_FPM:-$(command -v php-fpm8.2 || command -v php-fpm || echo /usr/sbin/php-fpm8.2)}
@@ -147,10 +148,6 @@ run_one() { # label, command...
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
 
-say "== headless: $WSGATED"
-h=$(run_one headless "$WSGATED")
-say "   $h"
-
 read -r -a GUI_ARGS <<<"${BENCH_GUI_ARGS:-}"
 GUI_CMD=("$GUI")
 if [[ -z ${DISPLAY:-} ]]; then
@@ -160,37 +157,44 @@ if [[ -z ${DISPLAY:-} ]]; then
         export QT_QPA_PLATFORM=offscreen
     fi
 fi
-say "== GUI: ${GUI_CMD[*]} ${GUI_ARGS[*]}"
-g=$(WSGATE_REPORT_STALLS=1 run_one gui "${GUI_CMD[@]}" "${GUI_ARGS[@]}")
-say "   $g"
-
-hr=$(field rate "$h")
-gr=$(field rate "$g")
-ratio=$(LC_ALL=C awk -v a="$gr" -v b="$hr" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 # The worst of the 5-second reports after the first, which covers the window's start-up.
 worst_stall() {
     grep -o 'max event-loop stall: [0-9]* ms' "$1" 2>/dev/null |
-        awk 'NR > 1 { if (m == "" || $4 > m) m = $4 } END { if (m != "") print m " ms" }' || true
+        awk 'NR > 1 { if (m == "" || $4 > m) m = $4 } END { if (m != "") print m }' || true
 }
-stalls=$(worst_stall "$TMP/gui.log")
-floor=$(worst_stall "$TMP/floor.log")
+
+rows=()
+for CONNS in $CONNECTION_COUNTS; do
+    say "== $CONNS connections, headless: $WSGATED"
+    h=$(run_one headless "$WSGATED")
+    say "   $h"
+    say "== $CONNS connections, GUI: ${GUI_CMD[*]} ${GUI_ARGS[*]}"
+    g=$(WSGATE_REPORT_STALLS=1 run_one gui "${GUI_CMD[@]}" "${GUI_ARGS[@]}")
+    say "   $g"
+    hr=$(field rate "$h")
+    gr=$(field rate "$g")
+    ratio=$(LC_ALL=C awk -v a="$gr" -v b="$hr" \
+        'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+    stall=$(worst_stall "$TMP/gui.log")
+    floor=$(worst_stall "$TMP/floor.log")
+    rows+=("| $CONNS | $(LC_ALL=C printf '%.0f' "$hr") | $(LC_ALL=C printf '%.0f' "$gr") | **$ratio** | $(field p99_us "$h") / $(field p99_us "$g") | ${stall:-?} | ${floor:-?} | $(field main_thread_cpu_ms_per_s "$g") |")
+done
 tick=
 if [[ -x $GUITICK ]]; then
     tick=$("$GUITICK" 2>/dev/null | grep '^RESULT' || true)
 fi
 cat <<EOF
-## GUI open vs headless ($CONNS connections x $SIZE B, ${DUR} s, --fastcgi-pool $POOL)
+## Console open vs headless ($SIZE B round trips, ${DUR} s, --fastcgi-pool $POOL, $(nproc) cores)
 
-| binary | msg/s | p50 µs | p99 µs |
-|---|---:|---:|---:|
-| wsgated (headless) | $(LC_ALL=C printf '%.0f' "$hr") | $(field p50_us "$h") | $(field p99_us "$h") |
-| wsgate (GUI) | $(LC_ALL=C printf '%.0f' "$gr") | $(field p50_us "$g") | $(field p99_us "$g") |
+| connections | headless msg/s | GUI msg/s | GUI / headless (≥ 0.90) | p99 µs headless / GUI | console stall ms (< 50) | empty loop stall ms | GUI thread CPU ms/s |
+|---:|---:|---:|---:|---:|---:|---:|---:|
+EOF
+printf '%s\n' "${rows[@]}"
+cat <<EOF
 
-GUI / headless: **$ratio** (target ≥ 0.90).
-
-Longest event-loop stall during the GUI run (target < 50 ms): console ${stalls:-not reported};
-an empty event loop beside it (bench/loopstall) ${floor:-not measured}. The console's GUI
-thread used $(field main_thread_cpu_ms_per_s "$g") ms of CPU per second of load.
+Stall: the longest time the console's event loop could not run its 20 ms timer (worst 5-s
+report after the first); empty loop: bench/loopstall, an empty event loop run beside it, which
+is what the scheduler alone does to any program on these cores.
 EOF
 if [[ -n $tick ]]; then
     cat <<EOF
