@@ -67,7 +67,9 @@ void TrafficLogModel::trimFront(int count) {
     beginRemoveRows({}, 0, count - 1);
     m_rows.erase(m_rows.begin(), m_rows.begin() + count);
     endRemoveRows();
-    QThreadPool::globalInstance()->start([dropped]() mutable { dropped.reset(); });
+    // Moved in, so the pool thread holds the only reference whichever side finishes first.
+    QThreadPool::globalInstance()->start(
+        [dropped = std::move(dropped)]() mutable { dropped.reset(); });
 }
 
 void TrafficLogModel::append(const QVector<TrafficEntry> &batch) {
