@@ -180,6 +180,11 @@ void FpmPanel::setFpmSample(const FpmSample &s) {
             banner += tr(" &nbsp; (status JSON was invalid and has been repaired)");
         else if (s.quality == FpmStatus::Quality::Truncated)
             banner += tr(" &nbsp; (status page arrived truncated)");
+        if (s.status && s.status->reportedActiveProcesses)
+            banner += tr(" &nbsp; (counts from the worker list: FPM's counters said %1 active, "
+                         "%2 total)")
+                          .arg(*s.status->reportedActiveProcesses)
+                          .arg(s.status->reportedTotalProcesses.value_or(0));
         break;
     case FpmPoller::State::NotEnabled:
         banner = tr("<b>PHP-FPM</b>: <span style='color:#e66100'>status page not enabled</span> — "

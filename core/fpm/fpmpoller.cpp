@@ -178,6 +178,7 @@ void FpmPoller::onStatus(const PhpResponse &r) {
         if (!status) {
             setState(State::Unreachable, error);
         } else {
+            status->countFromProcesses(); // FPM's own counters race under load
             m_lastStatus = std::move(status);
             m_lastQuality = quality;
             Sample s;

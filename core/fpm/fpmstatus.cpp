@@ -567,6 +567,12 @@ QJsonObject FpmStatus::toJson() const {
     o.insert(QLatin1String("slow requests"), slowRequests);
     if (memoryPeakBytes)
         o.insert(QLatin1String("memory peak"), *memoryPeakBytes);
+    if (reportedActiveProcesses) {
+        // Not FPM keys: what its counters said before countFromProcesses() corrected them.
+        o.insert(QLatin1String("reported active processes"), *reportedActiveProcesses);
+        o.insert(QLatin1String("reported idle processes"), reportedIdleProcesses.value_or(0));
+        o.insert(QLatin1String("reported total processes"), reportedTotalProcesses.value_or(0));
+    }
     if (hasProcesses) {
         QJsonArray list;
         for (const Process &p : processes)
@@ -683,6 +689,25 @@ std::optional<FpmStatus> FpmStatus::fromText(const QByteArray &body, Quality *qu
     if (quality)
         *quality = (droppedPartial || cutLine) ? Quality::Truncated : Quality::Exact;
     return s;
+}
+
+bool FpmStatus::countFromProcesses() {
+    if (!hasProcesses || processes.isEmpty())
+        return false;
+    qint64 idle = 0;
+    for (const Process &p : std::as_const(processes))
+        idle += p.state.compare(QLatin1String("Idle"), Qt::CaseInsensitive) == 0 ? 1 : 0;
+    const qint64 total = processes.size();
+    const qint64 active = total - idle;
+    if (active == activeProcesses && idle == idleProcesses && total == totalProcesses)
+        return false;
+    reportedActiveProcesses = activeProcesses;
+    reportedIdleProcesses = idleProcesses;
+    reportedTotalProcesses = totalProcesses;
+    activeProcesses = active;
+    idleProcesses = idle;
+    totalProcesses = total;
+    return true;
 }
 
 std::optional<FpmStatus> FpmStatus::parse(const QByteArray &body, Quality *quality,

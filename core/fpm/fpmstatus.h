@@ -52,6 +52,17 @@ struct FpmStatus {
     std::optional<qint64> memoryPeakBytes; // PHP >= 8.4 only
     bool hasProcesses = false;             // the page was asked with `full` and listed workers
     QList<Process> processes;
+    /// Set by countFromProcesses() when FPM's counters disagreed with its own process list:
+    /// what the counters said.
+    std::optional<qint64> reportedActiveProcesses;
+    std::optional<qint64> reportedIdleProcesses;
+    std::optional<qint64> reportedTotalProcesses;
+
+    /// FPM's scoreboard counters race under load (php-src bug #76003, issues #14212, #18956):
+    /// "active processes" can exceed pm.max_children or stay near zero while every worker is
+    /// busy. With `full`, the per-worker states are the truth: recounts idle/active/total from
+    /// them and keeps the reported figures when they differ. Returns true when it corrected.
+    bool countFromProcesses();
 
     /// FPM's own key names (so existing dashboards read it), plus "processes" when known.
     QJsonObject toJson() const;

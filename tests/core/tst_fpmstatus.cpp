@@ -2,6 +2,7 @@
 
 #include <QFile>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 // Captured from php-fpm 8.2 (see tests/data/fpm/README.md): one worker was serving a request
@@ -36,6 +37,7 @@ private slots:
     void textMatchesJson();
     void textContinuesRawNewlineInUri();
     void toJsonRoundTrips();
+    void countsComeFromTheProcessList();
 };
 
 void TestFpmStatus::capturedPages_data() {
@@ -319,6 +321,47 @@ void TestFpmStatus::toJsonRoundTrips() {
     QCOMPARE(again->toJson(), s->toJson());
     QCOMPARE(s->toJson().value(QLatin1String("processes")).toArray().size(), 4);
     QVERIFY(!s->toJson().contains(QLatin1String("memory peak")));
+}
+
+void TestFpmStatus::countsComeFromTheProcessList() {
+    // A captured busy page agrees with its own list: nothing to correct.
+    auto busy = FpmStatus::fromJson(data(QStringLiteral("php82-dynamic-json-full-busy.json")));
+    QVERIFY(busy);
+    const qint64 active = busy->activeProcesses;
+    QVERIFY(!busy->countFromProcesses());
+    QCOMPARE(busy->activeProcesses, active);
+    QVERIFY(!busy->reportedActiveProcesses);
+
+    // FPM's racy counters (php-src #14212): 53 active of a static pool of 4 workers, of which
+    // the list says one runs and three are idle.
+    QByteArray page = data(QStringLiteral("php82-static-json-full.json"));
+    const auto s = FpmStatus::fromJson(page);
+    QVERIFY(s);
+    QCOMPARE(s->processes.size(), 4);
+    qint64 idleListed = 0;
+    for (const FpmStatus::Process &p : s->processes)
+        idleListed += p.state == QLatin1String("Idle") ? 1 : 0;
+    QJsonObject doc = QJsonDocument::fromJson(page).object();
+    doc.insert(QStringLiteral("active processes"), 53);
+    doc.insert(QStringLiteral("idle processes"), 0);
+    doc.insert(QStringLiteral("total processes"), 53);
+    auto racy = FpmStatus::fromJson(QJsonDocument(doc).toJson());
+    QVERIFY(racy);
+    QCOMPARE(racy->activeProcesses, 53); // the parser reports what FPM printed
+    QVERIFY(racy->countFromProcesses());
+    QCOMPARE(racy->activeProcesses, 4 - idleListed);
+    QCOMPARE(racy->idleProcesses, idleListed);
+    QCOMPARE(racy->totalProcesses, 4);
+    QCOMPARE(racy->reportedActiveProcesses.value_or(-1), 53);
+    QCOMPARE(racy->reportedTotalProcesses.value_or(-1), 53);
+    const QJsonObject json = racy->toJson();
+    QCOMPARE(json.value(QLatin1String("active processes")).toInteger(), 4 - idleListed);
+    QCOMPARE(json.value(QLatin1String("reported active processes")).toInteger(), 53);
+
+    // Without `full` there is no list to count from.
+    auto plain = FpmStatus::fromJson(data(QStringLiteral("php82-static-json.json")));
+    QVERIFY(plain);
+    QVERIFY(!plain->countFromProcesses());
 }
 
 QTEST_GUILESS_MAIN(TestFpmStatus)
