@@ -3,6 +3,7 @@
 #include <http_parser.h>
 
 #include <cstring>
+#include <utility>
 
 namespace {
 
@@ -71,17 +72,15 @@ HttpRequestParser::HttpRequestParser(const HttpRequestParser &other) {
     *this = other;
 }
 
-HttpRequestParser &HttpRequestParser::operator=(const HttpRequestParser &other) {
-    if (this == &other)
-        return *this;
+template <typename Source> void HttpRequestParser::assignState(Source &&other) {
+    // `Source` is const HttpRequestParser & (copy) or HttpRequestParser (move): forwarding the
+    // object moves its members out only in the second case.
     m_limits = other.m_limits;
-    m_engine = std::make_unique<Engine>(*other.m_engine);
-    m_engine->parser.data = this;
-    m_request = other.m_request;
+    m_request = std::forward<Source>(other).m_request;
     m_status = other.m_status;
     m_error = other.m_error;
-    m_errorDetail = other.m_errorDetail;
-    m_chunkEnd = nullptr;
+    m_errorDetail = std::forward<Source>(other).m_errorDetail;
+    m_chunkEnd = nullptr; // only meaningful inside execute()
     m_headerBytes = other.m_headerBytes;
     m_headerCount = other.m_headerCount;
     m_last = other.m_last;
@@ -90,6 +89,14 @@ HttpRequestParser &HttpRequestParser::operator=(const HttpRequestParser &other) 
     m_pausedAtHead = other.m_pausedAtHead;
     m_pendingLf = other.m_pendingLf;
     m_messageDone = other.m_messageDone;
+}
+
+HttpRequestParser &HttpRequestParser::operator=(const HttpRequestParser &other) {
+    if (this == &other)
+        return *this;
+    m_engine = std::make_unique<Engine>(*other.m_engine);
+    m_engine->parser.data = this;
+    assignState(other);
     return *this;
 }
 
@@ -100,23 +107,10 @@ HttpRequestParser::HttpRequestParser(HttpRequestParser &&other) noexcept {
 HttpRequestParser &HttpRequestParser::operator=(HttpRequestParser &&other) noexcept {
     if (this == &other)
         return *this;
-    m_limits = other.m_limits;
     m_engine = std::move(other.m_engine);
     if (m_engine)
         m_engine->parser.data = this;
-    m_request = std::move(other.m_request);
-    m_status = other.m_status;
-    m_error = other.m_error;
-    m_errorDetail = std::move(other.m_errorDetail);
-    m_chunkEnd = nullptr;
-    m_headerBytes = other.m_headerBytes;
-    m_headerCount = other.m_headerCount;
-    m_last = other.m_last;
-    m_valueClosed = other.m_valueClosed;
-    m_headersDone = other.m_headersDone;
-    m_pausedAtHead = other.m_pausedAtHead;
-    m_pendingLf = other.m_pendingLf;
-    m_messageDone = other.m_messageDone;
+    assignState(std::move(other));
     // A moved-from parser stays usable: it gets a fresh engine.
     other.m_engine = std::make_unique<Engine>();
     other.reset();

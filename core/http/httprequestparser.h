@@ -96,6 +96,8 @@ private:
     int onChunkHeader();
     int onMessageComplete();
     bool splitTarget();
+    /// Copies (or moves) every member but the engine.
+    template <typename Source> void assignState(Source &&other);
 
     Limits m_limits;
     std::unique_ptr<Engine> m_engine;
