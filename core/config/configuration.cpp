@@ -272,6 +272,19 @@ const std::vector<Option> &options() {
          {},
          QStringLiteral("bearer token for the push API (required beyond loopback)"),
          stringSetter(&Configuration::pushToken)},
+        {QStringLiteral("push-prefix"), QStringLiteral("PATH|off"), QStringLiteral("off"),
+         QStringLiteral("also serve the push API under PATH on the WebSocket port (needs "
+                        "--push-token)"),
+         [](Configuration &c, const QString &v, QString *e) {
+             if (v.isEmpty() || v.compare(QLatin1String("off"), Qt::CaseInsensitive) == 0) {
+                 c.pushPrefix.clear();
+                 return true;
+             }
+             QString path = v;
+             while (path.size() > 1 && path.endsWith(QLatin1Char('/')))
+                 path.chop(1);
+             return urlPathSetter(&Configuration::pushPrefix)(c, path, e);
+         }},
         {QStringLiteral("allowed-origins"), QStringLiteral("LIST"), QStringLiteral("any"),
          QStringLiteral("comma list of allowed Origin values, * for any; others get 403"),
          [](Configuration &c, const QString &v, QString *e) {
@@ -423,6 +436,7 @@ QJsonObject Configuration::toJson() const {
     o[QStringLiteral("push-listen")] =
         pushEnabled ? pushUrl().mid(int(qstrlen("http://"))) : QStringLiteral("off");
     o[QStringLiteral("push-token")] = pushToken;
+    o[QStringLiteral("push-prefix")] = pushPrefix.isEmpty() ? QStringLiteral("off") : pushPrefix;
     o[QStringLiteral("allowed-origins")] = allowedOrigins.join(QLatin1Char(','));
     o[QStringLiteral("max-connections")] = maxConnections;
     o[QStringLiteral("handshake-timeout")] = handshakeTimeoutMs;
@@ -531,6 +545,16 @@ QString ConfigurationParser::validate(const Configuration &c) {
     if (c.pushEnabled && c.pushHost == c.listenHost && c.pushPort == c.listenPort &&
         c.pushPort != 0)
         return QStringLiteral("--push-listen: same address as --listen");
+    if (!c.pushPrefix.isEmpty()) {
+        // Every WebSocket client can reach that port: the API there is never open.
+        if (c.pushToken.isEmpty())
+            return QStringLiteral("--push-prefix: needs --push-token (the WebSocket port is "
+                                  "reachable by every client)");
+        if (c.pushPrefix == QLatin1String("/") || c.path == c.pushPrefix ||
+            c.path.startsWith(c.pushPrefix + QLatin1Char('/')))
+            return QStringLiteral("--push-prefix: %1 would hide the WebSocket path %2")
+                .arg(c.pushPrefix, c.path);
+    }
     if (c.trafficBodyCapBytes > c.maxMessageBytes && c.trafficBodyCapBytes > 64 * 1024)
         return QStringLiteral("--traffic-body-cap: larger than --max-message");
     return {};

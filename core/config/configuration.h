@@ -51,6 +51,7 @@ struct Configuration {
     quint16 pushPort = 8081;
     bool pushEnabled = true;
     QString pushToken;
+    QString pushPrefix; // the push API also under this path on the WebSocket port; empty: off
 
     // Observability
     QString logLevel = QStringLiteral("info"); // debug | info | warning

@@ -82,6 +82,7 @@ void Engine::teardown() {
     // Order matters: the gateway and poller hold raw pointers into the pools.
     m_fpmPoller.reset();
     m_pushApi.reset();
+    m_prefixHttpServer.reset();
     m_httpServer.reset();
     m_gateway.reset();
     m_pool.reset();
@@ -203,7 +204,7 @@ bool Engine::start(QString *error) {
             m_gateway->setIndexPage(page.readAll());
     }
 
-    if (c.pushEnabled) {
+    if (c.pushEnabled || !c.pushPrefix.isEmpty()) {
         HttpServer::Options httpOptions;
         httpOptions.limits.maxBodyBytes = c.maxMessageBytes + 64 * 1024; // fields around it
         m_httpServer = std::make_unique<HttpServer>(httpOptions);
@@ -225,13 +226,26 @@ bool Engine::start(QString *error) {
                                {QStringLiteral("listening"), m_gateway->isListening()}};
         });
         m_pushApi->attach(m_httpServer.get());
-        connect(m_httpServer.get(), &HttpServer::clientError, this,
+        const auto logClientErrors = [this](HttpServer *server) {
+            connect(
+                server, &HttpServer::clientError, this,
                 [this](HttpServer::ClientError kind, const QString &peer, const QString &detail) {
                     Q_EMIT logLine(
                         QStringLiteral("warning"),
                         QStringLiteral("push API: %1 from %2: %3")
                             .arg(QLatin1String(HttpServer::clientErrorName(kind)), peer, detail));
                 });
+        };
+        logClientErrors(m_httpServer.get());
+        if (!c.pushPrefix.isEmpty()) {
+            // Never listens: the gateway hands it the requests below the prefix on its port.
+            m_prefixHttpServer = std::make_unique<HttpServer>(httpOptions);
+            m_pushApi->attach(m_prefixHttpServer.get(), c.pushPrefix.toUtf8());
+            logClientErrors(m_prefixHttpServer.get());
+            m_gateway->setHttpPrefix(c.pushPrefix.toUtf8(), m_prefixHttpServer.get());
+        }
+    }
+    if (c.pushEnabled) {
         if (!m_httpServer->listen(hostAddress(c.pushHost), c.pushPort)) {
             *error = QStringLiteral("--push-listen %1:%2: %3")
                          .arg(c.pushHost)
@@ -269,6 +283,11 @@ bool Engine::start(QString *error) {
                            .arg(c.pushUrl(), c.pushToken.isEmpty()
                                                  ? QStringLiteral(" (no token: loopback only)")
                                                  : QStringLiteral(" (bearer token required)")));
+    if (!c.pushPrefix.isEmpty())
+        Q_EMIT logLine(QStringLiteral("info"),
+                       QStringLiteral("push API also under %1 on the WebSocket port (bearer token "
+                                      "required)")
+                           .arg(c.pushPrefix));
     if (c.demo)
         Q_EMIT logLine(QStringLiteral("info"),
                        QStringLiteral("demo: open http://%1:%2/ in a browser")

@@ -65,6 +65,7 @@ private:
     std::unique_ptr<FastCgiPool> m_statusPool;
     std::unique_ptr<Gateway> m_gateway;
     std::unique_ptr<HttpServer> m_httpServer;
+    std::unique_ptr<HttpServer> m_prefixHttpServer; // the push API on the WebSocket port
     std::unique_ptr<PushApi> m_pushApi;
     std::unique_ptr<FpmPoller> m_fpmPoller;
     bool m_running = false;

@@ -1,5 +1,7 @@
 #include "gateway.h"
 
+#include "http/httpserver.h"
+
 #include "fastcgi/fastcgicodec.h"
 #include "http/httpresponse.h"
 #include "observe/metrics.h"
@@ -244,6 +246,11 @@ quint16 Gateway::serverPort() const {
     return m_tcpServer ? m_tcpServer->serverPort() : 0;
 }
 
+void Gateway::setHttpPrefix(const QByteArray &prefix, HttpServer *server) {
+    m_httpPrefix = prefix;
+    m_httpPrefixServer = server;
+}
+
 void Gateway::setIndexPage(const QByteArray &html) {
     m_indexPage = html;
 }
@@ -319,6 +326,14 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
         return;
     }
     const QString path = QUrl::fromPercentEncoding(h.path);
+    if (!h.upgrade && m_httpPrefixServer && h.path.startsWith(m_httpPrefix + '/')) {
+        // The push API on this port: the HTTP server takes the socket with the request still
+        // unread (we only peeked), and answers it and any that follow on the connection.
+        m_handshakes.remove(socket);
+        socket->disconnect(this);
+        m_httpPrefixServer->adopt(socket);
+        return;
+    }
     if (!h.upgrade) {
         if (h.method == "GET" && (h.path == "/" || h.path == "/index.html") &&
             !m_indexPage.isEmpty()) {

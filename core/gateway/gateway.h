@@ -15,6 +15,7 @@
 
 #include <memory>
 
+class HttpServer;
 class Metrics;
 class QTcpServer;
 class QTcpSocket;
@@ -42,6 +43,9 @@ public:
 
     /// HTML served on GET / of the WebSocket port (the demo page); empty: 404.
     void setIndexPage(const QByteArray &html);
+    /// Plain HTTP requests below `prefix` ("/_wsgate/…") on the WebSocket port go to `server`
+    /// (the push API); null server: none do.
+    void setHttpPrefix(const QByteArray &prefix, HttpServer *server);
     /// Extra params for every PHP request (e.g. WS_PUSH_URL), set before start().
     void setExtraParams(const QList<QPair<QByteArray, QByteArray>> &params);
     /// Per-message debugLogged() lines; off by default, and then they cost nothing.
@@ -130,6 +134,8 @@ private:
     QTimer m_sweepTimer;
     QTimer m_snapshotTimer;
     QByteArray m_indexPage;
+    QByteArray m_httpPrefix;
+    QPointer<HttpServer> m_httpPrefixServer;
     QList<QPair<QByteArray, QByteArray>> m_extraParams;
 
     QHash<QByteArray, ClientSession *> m_clients; // owned

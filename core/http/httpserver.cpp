@@ -154,39 +154,47 @@ HttpServer::Connection *HttpServer::find(QTcpSocket *socket) {
 
 void HttpServer::onNewConnection() {
     // Drain everything: QTcpServer keeps only maxPendingConnections (30) waiting.
-    while (QTcpSocket *socket = m_server->nextPendingConnection()) {
-        auto c = std::make_unique<Connection>();
-        c->socket = socket;
-        c->peer = peerOf(socket);
-        c->parser = HttpRequestParser(m_options.limits);
-        socket->setReadBufferSize(kSocketReadBufferBytes);
-        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
-        connect(socket, &QTcpSocket::bytesWritten, this,
-                [this, socket] { onBytesWritten(socket); });
-        connect(socket, &QTcpSocket::disconnected, this,
-                [this, socket] { onDisconnected(socket); });
-        Connection &ref = *c;
-        const bool refuse = connectionCount() >= m_options.maxConnections;
-        if (refuse && m_refusedCount >= kMaxRefusedLingering) {
-            ++m_counters.errors[size_t(ClientError::TooManyConnections)];
-            socket->disconnect(this);
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
-        m_connections.emplace(socket, std::move(c));
-        if (refuse) {
-            ref.refused = true;
-            ++m_refusedCount;
-            failRequest(ref, ClientError::TooManyConnections, 503, "service_unavailable",
-                        QStringLiteral("too many connections"));
-            continue;
-        }
-        ++m_counters.connectionsAccepted;
-        setPhase(ref, Phase::Idle, m_options.headTimeoutMs);
-        if (socket->bytesAvailable() > 0)
-            process(ref);
+    while (QTcpSocket *socket = m_server->nextPendingConnection())
+        accept(socket);
+}
+
+void HttpServer::adopt(QTcpSocket *socket) {
+    socket->setParent(m_server); // as if this server had accepted it
+    if (!m_sweepTimer->isActive())
+        m_sweepTimer->start();
+    accept(socket);
+}
+
+void HttpServer::accept(QTcpSocket *socket) {
+    auto c = std::make_unique<Connection>();
+    c->socket = socket;
+    c->peer = peerOf(socket);
+    c->parser = HttpRequestParser(m_options.limits);
+    socket->setReadBufferSize(kSocketReadBufferBytes);
+    connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+    connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] { onBytesWritten(socket); });
+    connect(socket, &QTcpSocket::disconnected, this, [this, socket] { onDisconnected(socket); });
+    Connection &ref = *c;
+    const bool refuse = connectionCount() >= m_options.maxConnections;
+    if (refuse && m_refusedCount >= kMaxRefusedLingering) {
+        ++m_counters.errors[size_t(ClientError::TooManyConnections)];
+        socket->disconnect(this);
+        socket->abort();
+        socket->deleteLater();
+        return;
     }
+    m_connections.emplace(socket, std::move(c));
+    if (refuse) {
+        ref.refused = true;
+        ++m_refusedCount;
+        failRequest(ref, ClientError::TooManyConnections, 503, "service_unavailable",
+                    QStringLiteral("too many connections"));
+        return;
+    }
+    ++m_counters.connectionsAccepted;
+    setPhase(ref, Phase::Idle, m_options.headTimeoutMs);
+    if (socket->bytesAvailable() > 0)
+        process(ref);
 }
 
 void HttpServer::onReadyRead(QTcpSocket *socket) {

@@ -73,6 +73,9 @@ public:
     void setHeadCheck(HeadCheck check);
 
     bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    /// Serves a connection accepted elsewhere (the gateway's port, for the push API under a
+    /// prefix); bytes already buffered or peeked in the socket are read as the first request.
+    void adopt(QTcpSocket *socket);
     void close();
     bool isListening() const;
     quint16 serverPort() const;
@@ -96,6 +99,7 @@ private:
     enum class Phase { Idle, Head, Body, Closing };
 
     void onNewConnection();
+    void accept(QTcpSocket *socket);
     void onReadyRead(QTcpSocket *socket);
     void onBytesWritten(QTcpSocket *socket);
     void onDisconnected(QTcpSocket *socket);

@@ -109,10 +109,31 @@ PushApi::PushApi(MessageRouter *router, const PushApiOptions &options, QObject *
 
 PushApi::~PushApi() = default;
 
-void PushApi::attach(HttpServer *server) {
-    m_server = server;
-    server->setHandler([this](const HttpRequest &r) { return handle(r); });
-    server->setHeadCheck([this](const HttpRequest &r) { return checkHead(r); });
+void PushApi::attach(HttpServer *server, const QByteArray &prefix) {
+    if (!m_server)
+        m_server = server;
+    if (prefix.isEmpty()) {
+        server->setHandler([this](const HttpRequest &r) { return handle(r); });
+        server->setHeadCheck([this](const HttpRequest &r) { return checkHead(r); });
+        return;
+    }
+    // "/_wsgate/send" is routed as "/send"; "/_wsgate" alone and other paths are not routes.
+    const auto strip = [prefix](HttpRequest r) -> std::optional<HttpRequest> {
+        if (!r.path.startsWith(prefix + '/'))
+            return std::nullopt;
+        r.path = r.path.mid(prefix.size());
+        return r;
+    };
+    server->setHandler([this, strip](const HttpRequest &r) {
+        const std::optional<HttpRequest> routed = strip(r);
+        return routed ? handle(*routed) : error(404, "not_found", QStringLiteral("no such route"));
+    });
+    server->setHeadCheck([this, strip](const HttpRequest &r) -> std::optional<HttpResponse> {
+        const std::optional<HttpRequest> routed = strip(r);
+        if (!routed)
+            return error(404, "not_found", QStringLiteral("no such route"));
+        return checkHead(*routed);
+    });
 }
 
 void PushApi::setMetricsProvider(std::function<QByteArray()> provider) {

@@ -42,8 +42,10 @@ public:
                      QObject *parent = nullptr);
     ~PushApi() override;
 
-    /// Serves this API on `server`: sets its handler and head check.
-    void attach(HttpServer *server);
+    /// Serves this API on `server`: sets its handler and head check. With a `prefix` ("/_wsgate")
+    /// the routes live below it (the gateway's own port hands such requests over); the first
+    /// server attached is the one whose counters /metrics reports.
+    void attach(HttpServer *server, const QByteArray &prefix = {});
 
     /// The whole API as a plain function (HttpServer::Handler).
     HttpResponse handle(const HttpRequest &request);

@@ -305,6 +305,64 @@ private Q_SLOTS:
         QCOMPARE(h.http("GET", "/metrics", {}, {}, &body), 401);
     }
 
+    void pushApiUnderPrefixOnWebSocketPort() {
+        GatewayHarness h;
+        WSGATE_START_GATEWAY(h, QStringLiteral("gw.php"),
+                             {"--push-token", "s3cret", "--push-prefix", "/_wsgate/"});
+        TestClient c;
+        QVERIFY(c.open(h.wsUrl()));
+        c.socket.sendTextMessage(QStringLiteral("whoami"));
+        QVERIFY(c.waitForMessages(1));
+        const QByteArray id =
+            json(c.messages.at(0)).value(QStringLiteral("id")).toString().toLatin1();
+        const auto request = [](const QByteArray &method, const QByteArray &path,
+                                const QByteArray &body, const QByteArray &token) {
+            QByteArray r = method + ' ' + path + " HTTP/1.1\r\nHost: test\r\n";
+            if (!token.isEmpty())
+                r += "Authorization: Bearer " + token + "\r\n";
+            if (!body.isEmpty())
+                r += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+                     QByteArray::number(body.size()) + "\r\n";
+            return r + "Connection: close\r\n\r\n" + body;
+        };
+        // With the token, the whole API answers below the prefix, on the WebSocket port.
+        const QByteArray sent = h.rawWs(request(
+            "POST", "/_wsgate/send", "client_id=" + id + "&message=via%20ws%20port", "s3cret"));
+        QCOMPARE(statusOf(sent), 200);
+        QVERIFY(c.waitForMessages(2));
+        QCOMPARE(c.messages.at(1), QByteArray("via ws port"));
+        QCOMPARE(statusOf(h.rawWs(request("GET", "/_wsgate/clients/" + id, {}, "s3cret"))), 200);
+        QCOMPARE(statusOf(h.rawWs(request("GET", "/_wsgate/nowhere", {}, "s3cret"))), 404);
+        // Without it, nothing but 401; outside the prefix, the gateway's own answers.
+        const QByteArray refused = h.rawWs(request("POST", "/_wsgate/broadcast", "message=x", {}));
+        QCOMPARE(statusOf(refused), 401);
+        QVERIFY(refused.contains("WWW-Authenticate: Bearer"));
+        QCOMPARE(statusOf(h.rawWs(request("GET", "/_wsgate", {}, "s3cret"))), 404);
+        QCOMPARE(statusOf(h.rawWs(request("GET", "/ws", {}, {}))), 426);
+        QCOMPARE(c.messages.size(), 2);
+        // The WebSocket endpoint is untouched.
+        c.socket.sendTextMessage(QStringLiteral("still here"));
+        QVERIFY(c.waitForMessages(3));
+    }
+
+    void pushPrefixNeedsTokenAndOwnPath() {
+        ConfigurationResult r =
+            ConfigurationParser::parse({"--script", "/x.php", "--push-prefix", "/_wsgate"});
+        QCOMPARE(r.action, ConfigurationResult::Action::Error);
+        QVERIFY2(r.message.contains(QStringLiteral("--push-token")), qPrintable(r.message));
+        r = ConfigurationParser::parse(
+            {"--script", "/x.php", "--push-prefix", "/", "--push-token", "t"});
+        QCOMPARE(r.action, ConfigurationResult::Action::Error);
+        r = ConfigurationParser::parse({"--script", "/x.php", "--path", "/api/ws", "--push-prefix",
+                                        "/api", "--push-token", "t"});
+        QCOMPARE(r.action, ConfigurationResult::Action::Error);
+        QVERIFY2(r.message.contains(QStringLiteral("/api/ws")), qPrintable(r.message));
+        r = ConfigurationParser::parse(
+            {"--script", "/x.php", "--push-prefix", "/_wsgate/", "--push-token", "t"});
+        QCOMPARE(r.action, ConfigurationResult::Action::Run);
+        QCOMPARE(r.config.pushPrefix, QStringLiteral("/_wsgate"));
+    }
+
     void refusesPublicPushWithoutToken() {
         const ConfigurationResult r =
             ConfigurationParser::parse({"--script", "/x.php", "--push-listen", "0.0.0.0:8081"});
