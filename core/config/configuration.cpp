@@ -384,12 +384,26 @@ QString Configuration::listenUrl() const {
 }
 
 QString Configuration::pushUrl() const {
-    if (!pushEnabled)
+    if (pushEnabled) {
+        const bool v6 = pushHost.contains(QLatin1Char(':'));
+        return QStringLiteral("http://%1:%2")
+            .arg(v6 ? QLatin1Char('[') + pushHost + QLatin1Char(']') : pushHost)
+            .arg(pushPort);
+    }
+    if (pushPrefix.isEmpty())
         return {};
-    const bool v6 = pushHost.contains(QLatin1Char(':'));
-    return QStringLiteral("http://%1:%2")
-        .arg(v6 ? QLatin1Char('[') + pushHost + QLatin1Char(']') : pushHost)
-        .arg(pushPort);
+    // Only the WebSocket port serves the API: PHP reaches it on loopback when it listens on all.
+    QString host = listenHost;
+    if (host == QLatin1String("0.0.0.0"))
+        host = QStringLiteral("127.0.0.1");
+    else if (host == QLatin1String("::"))
+        host = QStringLiteral("::1");
+    const bool v6 = host.contains(QLatin1Char(':'));
+    return QStringLiteral("%1://%2:%3%4")
+        .arg(tlsCert.isEmpty() ? QStringLiteral("http") : QStringLiteral("https"),
+             v6 ? QLatin1Char('[') + host + QLatin1Char(']') : host)
+        .arg(listenPort)
+        .arg(pushPrefix);
 }
 
 QString Configuration::eventsText() const {

@@ -63,6 +63,8 @@ struct Configuration {
     Configuration();
 
     QString listenUrl() const;
+    /// The push API's base URL for PHP: its own listener, else the WebSocket port below
+    /// --push-prefix; empty when neither serves it.
     QString pushUrl() const;
     QString eventsText() const;
     /// All settings as a JSON object with the option names as keys (the config file format).

@@ -255,11 +255,6 @@ bool Engine::start(QString *error) {
             return false;
         }
         c.pushPort = m_httpServer->serverPort();
-        QList<QPair<QByteArray, QByteArray>> extra;
-        extra.append(qMakePair(QByteArray("WS_PUSH_URL"), c.pushUrl().toUtf8()));
-        if (!c.pushToken.isEmpty())
-            extra.append(qMakePair(QByteArray("WS_PUSH_TOKEN"), c.pushToken.toUtf8()));
-        m_gateway->setExtraParams(extra);
     }
 
     if (!m_gateway->start(error)) {
@@ -267,6 +262,15 @@ bool Engine::start(QString *error) {
         return false;
     }
     c.listenPort = m_gateway->serverPort();
+    // Where PHP pushes to: set after start() because with --push-prefix alone the URL holds the
+    // WebSocket port's real number; no connection is accepted before we return to the loop.
+    if (!c.pushUrl().isEmpty()) {
+        QList<QPair<QByteArray, QByteArray>> extra;
+        extra.append(qMakePair(QByteArray("WS_PUSH_URL"), c.pushUrl().toUtf8()));
+        if (!c.pushToken.isEmpty())
+            extra.append(qMakePair(QByteArray("WS_PUSH_TOKEN"), c.pushToken.toUtf8()));
+        m_gateway->setExtraParams(extra);
+    }
     m_fpmPoller->start();
     m_running = true;
     Q_EMIT logLine(QStringLiteral("info"),

@@ -345,6 +345,33 @@ private Q_SLOTS:
         QVERIFY(c.waitForMessages(3));
     }
 
+    void pushPrefixAloneGivesPhpItsUrl() {
+        // One port only: no push listener, the API below the prefix; PHP learns where it is.
+        GatewayHarness h;
+        WSGATE_START_GATEWAY(
+            h, QStringLiteral("gw.php"),
+            {"--push-listen", "off", "--push-token", "s3cret", "--push-prefix", "/_wsgate"});
+        TestClient c;
+        QVERIFY(c.open(h.wsUrl()));
+        c.socket.sendTextMessage(QStringLiteral("params"));
+        QVERIFY(c.waitForMessages(1));
+        const QJsonObject server =
+            json(c.messages.at(0)).value(QStringLiteral("server")).toObject();
+        QCOMPARE(server.value(QStringLiteral("WS_PUSH_URL")).toString(),
+                 QStringLiteral("http://127.0.0.1:%1/_wsgate").arg(h.wsPort()));
+        QCOMPARE(server.value(QStringLiteral("WS_PUSH_TOKEN")).toString(),
+                 QStringLiteral("s3cret"));
+        const QByteArray body = "message=to%20all";
+        const QByteArray broadcast =
+            h.rawWs("POST /_wsgate/broadcast HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer "
+                    "s3cret\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                    "Content-Length: " +
+                    QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+        QCOMPARE(statusOf(broadcast), 200);
+        QVERIFY(c.waitForMessages(2));
+        QCOMPARE(c.messages.at(1), QByteArray("to all"));
+    }
+
     void pushPrefixNeedsTokenAndOwnPath() {
         ConfigurationResult r =
             ConfigurationParser::parse({"--script", "/x.php", "--push-prefix", "/_wsgate"});
