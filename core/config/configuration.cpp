@@ -374,22 +374,27 @@ bool isLoopbackHost(const QString &host) {
 Configuration::Configuration()
     : fastcgi(*FastCgiAddress::parse(DefaultFastCgi, nullptr)) {}
 
-QString Configuration::listenUrl() const {
-    const bool v6 = listenHost.contains(QLatin1Char(':'));
+namespace {
+
+/// scheme://host:port/path, with an IPv6 host in brackets.
+QString urlOf(const QString &scheme, const QString &host, quint16 port, const QString &path) {
+    const bool v6 = host.contains(QLatin1Char(':'));
     return QStringLiteral("%1://%2:%3%4")
-        .arg(tlsCert.isEmpty() ? QStringLiteral("ws") : QStringLiteral("wss"),
-             v6 ? QLatin1Char('[') + listenHost + QLatin1Char(']') : listenHost)
-        .arg(listenPort)
+        .arg(scheme, v6 ? QLatin1Char('[') + host + QLatin1Char(']') : host)
+        .arg(port)
         .arg(path);
 }
 
+} // namespace
+
+QString Configuration::listenUrl() const {
+    return urlOf(tlsCert.isEmpty() ? QStringLiteral("ws") : QStringLiteral("wss"), listenHost,
+                 listenPort, path);
+}
+
 QString Configuration::pushUrl() const {
-    if (pushEnabled) {
-        const bool v6 = pushHost.contains(QLatin1Char(':'));
-        return QStringLiteral("http://%1:%2")
-            .arg(v6 ? QLatin1Char('[') + pushHost + QLatin1Char(']') : pushHost)
-            .arg(pushPort);
-    }
+    if (pushEnabled)
+        return urlOf(QStringLiteral("http"), pushHost, pushPort, {});
     if (pushPrefix.isEmpty())
         return {};
     // Only the WebSocket port serves the API: PHP reaches it on loopback when it listens on all.
@@ -398,12 +403,8 @@ QString Configuration::pushUrl() const {
         host = QStringLiteral("127.0.0.1");
     else if (host == QLatin1String("::"))
         host = QStringLiteral("::1");
-    const bool v6 = host.contains(QLatin1Char(':'));
-    return QStringLiteral("%1://%2:%3%4")
-        .arg(tlsCert.isEmpty() ? QStringLiteral("http") : QStringLiteral("https"),
-             v6 ? QLatin1Char('[') + host + QLatin1Char(']') : host)
-        .arg(listenPort)
-        .arg(pushPrefix);
+    return urlOf(tlsCert.isEmpty() ? QStringLiteral("http") : QStringLiteral("https"), host,
+                 listenPort, pushPrefix);
 }
 
 QString Configuration::eventsText() const {
