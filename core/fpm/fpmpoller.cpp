@@ -263,7 +263,14 @@ void FpmPoller::recomputeWarnings() {
                               "see php-fpm's slowlog.",
                               nullptr, int(slowRise))});
     }
-    if (m_gatewayPoolSize > 0 && now.total > 0 &&
+    // Only a static pool's total is its pm.max_children (FPM's page does not print the limit);
+    // a dynamic or ondemand pool grows on demand, so its total says nothing until FPM reports
+    // that it hit the limit. (A fresh dynamic pool of 2 workers warned on every demo start.)
+    const bool totalIsLimit =
+        now.maxChildrenReached > 0 ||
+        (m_lastStatus &&
+         m_lastStatus->processManager.compare(QLatin1String("static"), Qt::CaseInsensitive) == 0);
+    if (m_gatewayPoolSize > 0 && now.total > 0 && totalIsLimit &&
         qint64(m_gatewayPoolSize) * 100 >= now.total * PinnedWorkersPercent) {
         m_warnings.append({QStringLiteral("gateway_pins_workers"),
                            tr("The gateway may keep %1 of php-fpm's %2 workers connected: "

@@ -45,10 +45,11 @@ public:
     int answered = 0; // callbacks that returned
 };
 
-PhpResponse statusReply(qint64 maxChildrenReached, qint64 listenQueue, qint64 slow) {
+PhpResponse statusReply(qint64 maxChildrenReached, qint64 listenQueue, qint64 slow,
+                        const QString &processManager = QStringLiteral("static")) {
     PhpResponse r;
     r.contentType = "application/json";
-    r.body = QStringLiteral("{\"pool\":\"www\",\"process manager\":\"dynamic\",\"start time\":1,"
+    r.body = QStringLiteral("{\"pool\":\"www\",\"process manager\":\"%4\",\"start time\":1,"
                             "\"start since\":2,\"accepted conn\":10,\"listen queue\":%2,"
                             "\"max listen queue\":0,\"listen queue len\":128,"
                             "\"idle processes\":1,\"active processes\":3,\"total processes\":4,"
@@ -57,6 +58,7 @@ PhpResponse statusReply(qint64 maxChildrenReached, qint64 listenQueue, qint64 sl
                  .arg(maxChildrenReached)
                  .arg(listenQueue)
                  .arg(slow)
+                 .arg(processManager)
                  .toUtf8();
     return r;
 }
@@ -146,27 +148,41 @@ void TestFpmPoller::warnings_data() {
     QTest::addColumn<QList<int>>("slow");
     QTest::addColumn<int>("gatewayPool");
     QTest::addColumn<QStringList>("expected");
+    QTest::addColumn<QString>("processManager");
 
     QTest::newRow("quiet pool") << QList<int>{0, 0} << QList<int>{0, 0} << QList<int>{0, 0} << 1
-                                << QStringList{};
+                                << QStringList{} << QStringLiteral("static");
     QTest::newRow("max children reached once long ago is no rise")
-        << QList<int>{5, 5} << QList<int>{0, 0} << QList<int>{0, 0} << 1 << QStringList{};
-    QTest::newRow("max children rising") << QList<int>{5, 6} << QList<int>{0, 0} << QList<int>{0, 0}
-                                         << 1 << QStringList{"max_children_reached"};
+        << QList<int>{5, 5} << QList<int>{0, 0} << QList<int>{0, 0} << 1 << QStringList{}
+        << QStringLiteral("static");
+    QTest::newRow("max children rising")
+        << QList<int>{5, 6} << QList<int>{0, 0} << QList<int>{0, 0} << 1
+        << QStringList{"max_children_reached"} << QStringLiteral("static");
     QTest::newRow("counter reset by fpm restart")
-        << QList<int>{5, 0} << QList<int>{0, 0} << QList<int>{0, 0} << 1 << QStringList{};
+        << QList<int>{5, 0} << QList<int>{0, 0} << QList<int>{0, 0} << 1 << QStringList{}
+        << QStringLiteral("static");
     QTest::newRow("listen queue") << QList<int>{0, 0} << QList<int>{0, 2} << QList<int>{0, 0} << 1
-                                  << QStringList{"listen_queue"};
-    QTest::newRow("slow requests rising") << QList<int>{0, 0} << QList<int>{0, 0}
-                                          << QList<int>{1, 3} << 1 << QStringList{"slow_requests"};
+                                  << QStringList{"listen_queue"} << QStringLiteral("static");
+    QTest::newRow("slow requests rising")
+        << QList<int>{0, 0} << QList<int>{0, 0} << QList<int>{1, 3} << 1
+        << QStringList{"slow_requests"} << QStringLiteral("static");
     QTest::newRow("gateway pool at 75% of workers")
         << QList<int>{0, 0} << QList<int>{0, 0} << QList<int>{0, 0} << 3
-        << QStringList{"gateway_pins_workers"};
+        << QStringList{"gateway_pins_workers"} << QStringLiteral("static");
     QTest::newRow("gateway pool below 75%")
-        << QList<int>{0, 0} << QList<int>{0, 0} << QList<int>{0, 0} << 2 << QStringList{};
+        << QList<int>{0, 0} << QList<int>{0, 0} << QList<int>{0, 0} << 2 << QStringList{}
+        << QStringLiteral("static");
     QTest::newRow("everything") << QList<int>{0, 1} << QList<int>{0, 1} << QList<int>{0, 1} << 4
                                 << QStringList{"max_children_reached", "listen_queue",
-                                               "slow_requests", "gateway_pins_workers"};
+                                               "slow_requests", "gateway_pins_workers"}
+                                << QStringLiteral("static");
+    // A dynamic pool's total is today's workers, not its limit: no warning until it hits it.
+    QTest::newRow("dynamic pool still growing")
+        << QList<int>{0, 0} << QList<int>{0, 0} << QList<int>{0, 0} << 4 << QStringList{}
+        << QStringLiteral("dynamic");
+    QTest::newRow("dynamic pool at its limit")
+        << QList<int>{0, 1} << QList<int>{0, 0} << QList<int>{0, 0} << 4
+        << QStringList{"max_children_reached", "gateway_pins_workers"} << QStringLiteral("dynamic");
 }
 
 void TestFpmPoller::warnings() {
@@ -175,10 +191,12 @@ void TestFpmPoller::warnings() {
     QFETCH(QList<int>, slow);
     QFETCH(int, gatewayPool);
     QFETCH(QStringList, expected);
+    QFETCH(QString, processManager);
 
     FakeFpmBackend backend;
     for (int i = 0; i < maxChildren.size(); ++i)
-        backend.statusReplies << statusReply(maxChildren.at(i), listenQueue.at(i), slow.at(i));
+        backend.statusReplies << statusReply(maxChildren.at(i), listenQueue.at(i), slow.at(i),
+                                             processManager);
     FpmPoller poller(&backend);
     poller.setGatewayPoolSize(gatewayPool);
     for (int i = 0; i < maxChildren.size(); ++i) {
