@@ -78,6 +78,13 @@ Engine::~Engine() {
     teardown();
 }
 
+void Engine::closePushServers() {
+    for (HttpServer *server : {m_httpServer.get(), m_prefixHttpServer.get()}) {
+        if (server)
+            server->close();
+    }
+}
+
 void Engine::teardown() {
     // Order matters: the gateway and poller hold raw pointers into the pools.
     m_fpmPoller.reset();
@@ -192,8 +199,7 @@ bool Engine::start(QString *error) {
         m_running = false;
         if (m_fpmPoller)
             m_fpmPoller->stop();
-        if (m_httpServer)
-            m_httpServer->close();
+        closePushServers();
         if (m_managedPhp)
             m_managedPhp->stop();
         Q_EMIT stopped();
@@ -207,7 +213,6 @@ bool Engine::start(QString *error) {
     if (c.pushEnabled || !c.pushPrefix.isEmpty()) {
         HttpServer::Options httpOptions;
         httpOptions.limits.maxBodyBytes = c.maxMessageBytes + 64 * 1024; // fields around it
-        m_httpServer = std::make_unique<HttpServer>(httpOptions);
         PushApiOptions pushOptions;
         pushOptions.token = c.pushToken.toUtf8();
         pushOptions.maxMessageBytes = c.maxMessageBytes;
@@ -225,7 +230,6 @@ bool Engine::start(QString *error) {
             return QJsonObject{{QStringLiteral("connections"), m_gateway->clientCount()},
                                {QStringLiteral("listening"), m_gateway->isListening()}};
         });
-        m_pushApi->attach(m_httpServer.get());
         const auto logClientErrors = [this](HttpServer *server) {
             connect(
                 server, &HttpServer::clientError, this,
@@ -236,7 +240,12 @@ bool Engine::start(QString *error) {
                             .arg(QLatin1String(HttpServer::clientErrorName(kind)), peer, detail));
                 });
         };
-        logClientErrors(m_httpServer.get());
+        // The first server attached is the one /metrics counts: the listener when there is one.
+        if (c.pushEnabled) {
+            m_httpServer = std::make_unique<HttpServer>(httpOptions);
+            m_pushApi->attach(m_httpServer.get());
+            logClientErrors(m_httpServer.get());
+        }
         if (!c.pushPrefix.isEmpty()) {
             // Never listens: the gateway hands it the requests below the prefix on its port.
             m_prefixHttpServer = std::make_unique<HttpServer>(httpOptions);
@@ -308,8 +317,7 @@ void Engine::stop() {
         Q_EMIT stopped();
         return;
     }
-    if (m_httpServer)
-        m_httpServer->close();
+    closePushServers();
     m_gateway->stop();
 }
 

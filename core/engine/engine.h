@@ -56,6 +56,7 @@ Q_SIGNALS:
 private:
     /// Destroys every part, users before what they point into.
     void teardown();
+    void closePushServers();
 
     Configuration m_config;
     std::unique_ptr<TrafficLog> m_log;
