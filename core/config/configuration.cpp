@@ -336,8 +336,8 @@ const std::vector<Option> &options() {
              return true;
          }},
         {QStringLiteral("traffic-log"), QStringLiteral("N"), QStringLiteral("10000"),
-         QStringLiteral("traffic log ring size, entries; 0 keeps no traffic log (most "
-                        "throughput, headless)"),
+         QStringLiteral("traffic log ring size, entries, for the console's traffic view; 0 "
+                        "keeps none (wsgated's default: nothing reads it there)"),
          intSetter(&Configuration::trafficLogEntries, 0, 10000000)},
         {QStringLiteral("traffic-body-cap"), QStringLiteral("BYTES"), QStringLiteral("64K"),
          QStringLiteral("bodies above this are stored truncated in the traffic log"),
@@ -575,7 +575,7 @@ QString ConfigurationParser::validate(const Configuration &c) {
     return {};
 }
 
-ConfigurationResult ConfigurationParser::parse(const QStringList &args) {
+ConfigurationResult ConfigurationParser::parse(const QStringList &args, const Configuration &base) {
     ConfigurationResult result;
     auto fail = [&result](const QString &message) {
         result.action = ConfigurationResult::Action::Error;
@@ -624,7 +624,7 @@ ConfigurationResult ConfigurationParser::parse(const QStringList &args) {
             flags.append({arg, value});
     }
 
-    Configuration config;
+    Configuration config = base;
     if (!configFile.isEmpty()) {
         QFile f(configFile);
         if (!f.open(QIODevice::ReadOnly))
@@ -651,7 +651,8 @@ ConfigurationResult ConfigurationParser::parse(const QStringList &args) {
     return result;
 }
 
-QString ConfigurationParser::helpText(const QString &programName) {
+QString ConfigurationParser::helpText(const QString &programName,
+                                      const QHash<QString, QString> &defaults) {
     QString text = QStringLiteral("Usage: %1 [options]\n\n"
                                   "WebSockets for PHP-FPM: every WebSocket event becomes a FastCGI "
                                   "request to PHP-FPM.\n\nOptions:\n")
@@ -661,8 +662,9 @@ QString ConfigurationParser::helpText(const QString &programName) {
         if (!o.valueName.isEmpty())
             left += QLatin1Char(' ') + o.valueName;
         QString line = left.leftJustified(40) + o.help;
-        if (!o.defaultText.isEmpty())
-            line += QStringLiteral(" [default: %1]").arg(o.defaultText);
+        const QString defaultText = defaults.value(o.name, o.defaultText);
+        if (!defaultText.isEmpty())
+            line += QStringLiteral(" [default: %1]").arg(defaultText);
         text += line + QLatin1Char('\n');
     }
     text += QStringLiteral("  --version                             print the version and exit\n"

@@ -2,6 +2,7 @@
 
 #include "fastcgi/fastcgiaddress.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -83,7 +84,9 @@ struct ConfigurationResult {
 class ConfigurationParser final {
 public:
     /// `args` without the program name. Flags win over --config FILE, which wins over defaults.
-    static ConfigurationResult parse(const QStringList &args);
+    /// Applies --config's file, then the flags, on top of `base` (a program's own defaults).
+    static ConfigurationResult parse(const QStringList &args,
+                                     const Configuration &base = Configuration());
     /// Applies a JSON object (config file format) on top of `config`.
     static bool applyJson(const QJsonObject &object, Configuration &config, QString *error);
     /// Applies one option by name ("listen", "fastcgi-pool" …) and text value.
@@ -91,7 +94,9 @@ public:
                             QString *error);
     /// Cross-field checks; empty when valid.
     static QString validate(const Configuration &config);
-    static QString helpText(const QString &programName);
+    /// `defaults`: option name → default text where the program's own default differs.
+    static QString helpText(const QString &programName,
+                            const QHash<QString, QString> &defaults = {});
     static QString versionText(const QString &programName);
     /// Option names accepted on the command line and in the config file.
     static QStringList optionNames();

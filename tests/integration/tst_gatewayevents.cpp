@@ -372,6 +372,27 @@ private Q_SLOTS:
         QCOMPARE(c.messages.at(1), QByteArray("to all"));
     }
 
+    void programDefaultsYieldToFlagsAndFiles() {
+        // wsgated starts from its own defaults (no traffic log); a flag or a file still wins.
+        Configuration headless;
+        headless.trafficLogEntries = 0;
+        ConfigurationResult r = ConfigurationParser::parse({"--script", "/x.php"}, headless);
+        QCOMPARE(r.action, ConfigurationResult::Action::Run);
+        QCOMPARE(r.config.trafficLogEntries, 0);
+        r = ConfigurationParser::parse({"--script", "/x.php", "--traffic-log", "500"}, headless);
+        QCOMPARE(r.config.trafficLogEntries, 500);
+        QTemporaryDir dir;
+        QFile file(dir.filePath(QStringLiteral("wsgated.json")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(R"({"script": "/x.php", "traffic-log": 700})");
+        file.close();
+        r = ConfigurationParser::parse({"--config", file.fileName()}, headless);
+        QCOMPARE(r.action, ConfigurationResult::Action::Run);
+        QCOMPARE(r.config.trafficLogEntries, 700);
+        QCOMPARE(ConfigurationParser::parse({"--script", "/x.php"}).config.trafficLogEntries,
+                 10000); // the console's default
+    }
+
     void pushPrefixNeedsTokenAndOwnPath() {
         ConfigurationResult r =
             ConfigurationParser::parse({"--script", "/x.php", "--push-prefix", "/_wsgate"});
