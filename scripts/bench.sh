@@ -234,7 +234,7 @@ summary=$(grep 'mode=series' <<<"$s")
     echo "Total $(fmt0 "$(field rate "$summary")") msg/s; slowest slice $(fmt0 "$(field slowest_slice "$summary")")," \
         "fastest $(fmt0 "$(field fastest_slice "$summary")") msg/s; errors $(field errors "$summary");" \
         "RSS $(field rss_start_kib "$summary") → $(field rss_end_kib "$summary") KiB" \
-        "(the traffic-log ring, --traffic-log entries, fills during the first slices)."
+        "(wsgated keeps no traffic log unless --traffic-log asks for one)."
     echo
 } >>"$REPORT"
 
