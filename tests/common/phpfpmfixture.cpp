@@ -12,6 +12,9 @@
 
 #ifdef Q_OS_UNIX
 #include <csignal>
+#ifdef Q_OS_LINUX
+#include <sys/prctl.h>
+#endif
 #include <sys/types.h>
 #include <unistd.h>
 #endif
@@ -156,6 +159,11 @@ bool PhpFpmFixture::start(QString *error) {
 #endif
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+#ifdef Q_OS_LINUX
+    // A test that crashes or aborts (qFatal) never runs our destructor: php-fpm's master then
+    // goes with it instead of lingering on CI (its workers follow their master).
+    m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+#endif
     m_process->start(binary, args);
     if (!m_process->waitForStarted(StartTimeoutMs)) {
         if (error)
