@@ -55,48 +55,9 @@ if (($(ulimit -n) < IDLE + 200)); then
 fi
 
 # --- private php-fpm ---------------------------------------------------------------------------
-TMP=$(mktemp -d /tmp/wsgate-bench.XXXXXX)
-FPM_PID=
-GW_PID=
-cleanup() {
-    [[ -n $GW_PID ]] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
-    [[ -n $FPM_PID ]] && kill "$FPM_PID" 2>/dev/null && wait "$FPM_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-SCRIPT=$TMP/echo.php
-cp "$ROOT/bench/echo.php" "$SCRIPT"
-SOCK=$TMP/fpm.sock
-cat >"$TMP/fpm.conf" <<EOF
-[global]
-pid = $TMP/fpm.pid
-error_log = $TMP/fpm.log
-daemonize = no
-log_level = warning
-
-[bench]
-listen = $SOCK
-listen.backlog = 511
-pm = static
-pm.max_children = $CHILDREN
-pm.max_requests = 0
-catch_workers_output = no
-clear_env = yes
-php_admin_value[display_errors] = Off
-php_admin_value[post_max_size] = 64M
-php_admin_value[opcache.enable] = 1
-EOF
-ROOT_FLAG=()
-((EUID == 0)) && ROOT_FLAG=(--allow-to-run-as-root)
-"$FPM" --nodaemonize --fpm-config "$TMP/fpm.conf" "${ROOT_FLAG[@]}" 2>>"$TMP/fpm.log" &
-FPM_PID=$!
-for _ in $(seq 100); do
-    [[ -S $SOCK ]] && break
-    sleep 0.1
-done
-[[ -S $SOCK ]] || { say "php-fpm did not start:"; cat "$TMP/fpm.log" >&2; exit 1; }
+# shellcheck source=scripts/bench-fpm.sh
+source "$ROOT/scripts/bench-fpm.sh"
+bench_start_fpm wsgate-bench "$CHILDREN"
 
 # --- helpers -----------------------------------------------------------------------------------
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
