@@ -50,6 +50,24 @@ const char *Metrics::phpResultName(PhpResult result) {
     return "unknown";
 }
 
+const char *Metrics::dropReasonName(DropReason reason) {
+    switch (reason) {
+    case DropClientClosed:
+        return "client_closed";
+    case DropClosing:
+        return "closing";
+    case DropQueueFull:
+        return "queue_full";
+    case DropShutdown:
+        return "shutdown";
+    case DropMemoryBudget:
+        return "memory_budget";
+    case DropReasonCount:
+        break;
+    }
+    return "unknown";
+}
+
 const char *Metrics::clientErrorName(ClientError error) {
     switch (error) {
     case MessageTooBig:
@@ -72,6 +90,30 @@ const char *Metrics::clientErrorName(ClientError error) {
         return "slow_consumer_closed";
     case IdleTimeout:
         return "idle_timeout";
+    case BadHandshake:
+        return "bad_handshake";
+    case HandshakeLimit:
+        return "handshake_limit";
+    case OpenRateLimited:
+        return "open_rate_limited";
+    case ProtocolError:
+        return "protocol_error";
+    case InvalidUtf8:
+        return "invalid_utf8";
+    case FragmentTimeout:
+        return "fragment_timeout";
+    case CloseTimeout:
+        return "close_timeout";
+    case AcceptError:
+        return "accept_error";
+    case MemoryBudget:
+        return "memory_budget";
+    case InvalidControlHeader:
+        return "invalid_control_header";
+    case InvalidUtf8Reply:
+        return "invalid_utf8_reply";
+    case PayloadTooLarge:
+        return "payload_too_large";
     case ClientErrorCount:
         break;
     }
@@ -115,6 +157,14 @@ void Metrics::appendPrometheus(QByteArray &out) const {
         out += "\"} ";
         out += QByteArray::number(clientErrors[size_t(i)].load());
         out += '\n';
+    }
+    out += "# HELP wsgate_messages_dropped_total Client messages PHP never answered, by reason "
+           "(each also logged and, where it can be, told to the client).\n"
+           "# TYPE wsgate_messages_dropped_total counter\n";
+    for (int i = 0; i < DropReasonCount; ++i) {
+        out += "wsgate_messages_dropped_total{reason=\"";
+        out += dropReasonName(DropReason(i));
+        out += "\"} " + QByteArray::number(dropped[size_t(i)].load()) + '\n';
     }
     out += "# HELP wsgate_php_request_duration_seconds Time from sending to PHP to its reply.\n"
            "# TYPE wsgate_php_request_duration_seconds histogram\n";

@@ -31,7 +31,28 @@ public:
         BufferFull,         // a push refused by the backpressure policy
         SlowConsumerClosed, // closed 1008 by the backpressure policy
         IdleTimeout,
+        BadHandshake,         // refused from its head: 400, 404, 405, 426, 431
+        HandshakeLimit,       // too many handshakes at once, overall or from one address: 503
+        OpenRateLimited,      // open events over their rate, overall or per address: 503
+        ProtocolError,        // the client broke RFC 6455: closed with 1002
+        InvalidUtf8,          // a text message that is not UTF-8: closed with 1007
+        FragmentTimeout,      // a message not completed in time: closed with 1008
+        CloseTimeout,         // a closing peer that never finished the close: aborted
+        AcceptError,          // accept() failed (EMFILE …)
+        MemoryBudget,         // a gateway-wide memory budget refused a message or handshake
+        InvalidControlHeader, // an X-WS-* value from PHP refused or changed
+        InvalidUtf8Reply,     // a text reply from PHP that is not UTF-8
+        PayloadTooLarge,      // a push larger than the per-client send buffer
         ClientErrorCount
+    };
+    /// Why a message from a client will never be answered by PHP.
+    enum DropReason {
+        DropClientClosed, // the client left (or was closed) with it queued or with PHP
+        DropClosing,      // it arrived after the close handshake began
+        DropQueueFull,    // queued past --queue-limit / --queue-bytes
+        DropShutdown,     // the gateway stopped
+        DropMemoryBudget, // the inbound budget was reached
+        DropReasonCount
     };
 
     static constexpr std::array<double, 12> LatencyBucketsSec = {
@@ -48,6 +69,7 @@ public:
     std::atomic<qint64> queuedMessages{0}; // inbound messages waiting for PHP, all clients
     std::array<std::atomic<qint64>, PhpResultCount> phpResults{};
     std::array<std::atomic<qint64>, ClientErrorCount> clientErrors{};
+    std::array<std::atomic<qint64>, DropReasonCount> dropped{};
 
     void recordPhpLatency(qint64 us);
     void countPhp(PhpResult result) { phpResults[result].fetch_add(1, std::memory_order_relaxed); }
@@ -55,7 +77,12 @@ public:
         clientErrors[error].fetch_add(1, std::memory_order_relaxed);
     }
 
+    void countDropped(DropReason reason, qint64 messages) {
+        dropped[reason].fetch_add(messages, std::memory_order_relaxed);
+    }
+
     static const char *phpResultName(PhpResult result);
+    static const char *dropReasonName(DropReason reason);
     static const char *clientErrorName(ClientError error);
 
     /// Appends one Prometheus metric (HELP, TYPE and one sample) to `out`.
