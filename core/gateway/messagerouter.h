@@ -1,23 +1,11 @@
 #pragma once
 
+#include "delivery.h"
+
 #include <QByteArray>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
-
-/// A message to deliver: text (UTF-8 bytes) or binary.
-struct OutboundMessage {
-    QByteArray payload;
-    bool binary = false;
-};
-
-/// What a delivery did. `matched` counts the targeted connections, `delivered` those that got
-/// the message queued, `bufferFull` those refused by the backpressure policy.
-struct DeliveryResult {
-    int matched = 0;
-    int delivered = 0;
-    int bufferFull = 0;
-};
 
 /// "Deliver to these targets" and manage connections: the one interface the push API, the UI
 /// and (later) a cross-instance broker use. Implemented by Gateway. Calls are made on the
