@@ -17,8 +17,6 @@
 #include "mainwindow.h"
 #include "trafficlogview.h"
 
-#include "fastcgi/fastcgicodec.h"
-
 #include <QApplication>
 #include <QDateTime>
 #include <QPaintEvent>
@@ -49,17 +47,15 @@ QByteArray clientId(int i) {
 }
 
 QVector<TrafficEntry> makeBatch(int rows, int clients, quint64 *nextId) {
-    static const QByteArray baseParams = [] {
-        QList<QPair<QByteArray, QByteArray>> params{
+    static const auto baseParams = [] {
+        auto block = std::make_shared<PhpParamBlock>();
+        block->params = {
             {"GATEWAY_INTERFACE", "CGI/1.1"},  {"SERVER_SOFTWARE", "wsgate"},
             {"REQUEST_METHOD", "POST"},        {"SCRIPT_FILENAME", "/srv/app/ws.php"},
             {"REMOTE_ADDR", "127.0.0.1"},      {"REMOTE_PORT", "51234"},
             {"REQUEST_URI", "/ws?room=lobby"}, {"HTTP_HOST", "127.0.0.1:8080"},
             {"HTTP_USER_AGENT", "bench"},      {"CONTENT_TYPE", "application/octet-stream"}};
-        QByteArray out;
-        for (const auto &p : params)
-            FastCgiCodec::appendNameValuePair(out, p.first, p.second);
-        return out;
+        return std::shared_ptr<const PhpParamBlock>(std::move(block));
     }();
     const QByteArray body =
         QByteArray("{\"type\":\"chat\",\"text\":\"") + QByteArray(32, 'x') + QByteArray("\"}");
@@ -83,7 +79,7 @@ QVector<TrafficEntry> makeBatch(int rows, int clients, quint64 *nextId) {
             e.status = 200;
             e.durationUs = 420;
             auto php = std::make_shared<PhpExchange>();
-            php->encodedBaseParams = baseParams;
+            php->base = baseParams;
             php->extraParams = {{"WS_EVENT", "message"}, {"WS_CLIENT_ID", e.clientId}};
             php->requestBody = body;
             php->requestBodySize = body.size();

@@ -45,6 +45,17 @@ bool peerClosedOrTalked(qintptr descriptor) {
 #endif
 }
 
+// A connection's fixed params are encoded by its first request and the bytes kept with them,
+// so later requests cost no per-param work for them. The block is used on this thread only.
+QByteArrayView encodedBaseParams(const PhpRequest &request) {
+    if (!request.base)
+        return {};
+    const PhpParamBlock &block = *request.base;
+    if (block.backendCache.isEmpty() && !block.params.isEmpty())
+        block.backendCache = FastCgiCodec::encodeNameValuePairs(block.params);
+    return block.backendCache;
+}
+
 } // namespace
 
 FastCgiConnection::FastCgiConnection(QIODevice *device, QObject *parent)
@@ -114,7 +125,7 @@ bool FastCgiConnection::start(const PhpRequest &request, bool keepConn) {
 
     m_head.resize(0);
     FastCgiCodec::appendBeginRequest(m_head, kRequestId, FastCgi::Responder, keepConn);
-    FastCgiCodec::appendParams(m_head, kRequestId, request.encodedBaseParams, request.params);
+    FastCgiCodec::appendParams(m_head, kRequestId, encodedBaseParams(request), request.params);
     if (request.body.size() <= kInlineBodyBytes)
         FastCgiCodec::appendStream(m_head, FastCgi::Stdin, kRequestId, request.body);
     else

@@ -2,7 +2,7 @@
 
 #include "cgiresponseparser.h"
 #include "fastcgirecordparser.h"
-#include "gateway/phpbackend.h"
+#include "php/phpresponse.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>

@@ -30,10 +30,12 @@ FastCgiPool::FastCgiPool(FastCgiPoolOptions options, QObject *parent)
 
 FastCgiPool::~FastCgiPool() = default;
 
-void FastCgiPool::submit(PhpRequest request, Callback done) {
+FastCgiPool::Ticket FastCgiPool::submit(PhpRequest request, Callback done) {
+    const Ticket ticket = ++m_lastTicket;
     Job job;
     job.request = std::move(request);
     job.done = std::move(done);
+    job.ticket = ticket;
     job.queued.start();
     m_queue.push_back(std::move(job));
     pump(); // starts connections only: nothing here can call a callback synchronously
@@ -46,6 +48,16 @@ void FastCgiPool::submit(PhpRequest request, Callback done) {
             QStringLiteral("FastCGI request queue full (%1 waiting)").arg(m_options.maxQueued);
         replyLater(std::move(rejected.done), std::move(response));
     }
+    return ticket;
+}
+
+bool FastCgiPool::cancel(Ticket ticket) {
+    const auto it = std::find_if(m_queue.begin(), m_queue.end(),
+                                 [ticket](const Job &job) { return job.ticket == ticket; });
+    if (it == m_queue.end())
+        return false;
+    m_queue.erase(it);
+    return true;
 }
 
 PhpBackendStats FastCgiPool::stats() const {

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "fastcgipooloptions.h"
-#include "gateway/phpbackend.h"
+#include "php/phpbackend.h"
 
 #include <QElapsedTimer>
 #include <QTimer>
@@ -26,7 +26,8 @@ public:
     explicit FastCgiPool(FastCgiPoolOptions options, QObject *parent = nullptr);
     ~FastCgiPool() override;
 
-    void submit(PhpRequest request, Callback done) override;
+    Ticket submit(PhpRequest request, Callback done) override;
+    bool cancel(Ticket ticket) override;
     PhpBackendStats stats() const override;
     const FastCgiPoolOptions &options() const { return m_options; }
 
@@ -42,6 +43,7 @@ private:
         QElapsedTimer queued;
         qint64 queueWaitUs = 0;
         bool retried = false;
+        Ticket ticket = 0;
     };
     struct Slot {
         FastCgiConnection *connection = nullptr;
@@ -65,4 +67,5 @@ private:
     std::vector<Slot> m_slots; // small: at most maxConnections
     QTimer m_sweepTimer;
     bool m_pumping = false;
+    Ticket m_lastTicket = 0;
 };

@@ -2,7 +2,7 @@
 
 #include "observe/metrics.h"
 
-#include "gateway/phpbackend.h"
+#include "php/phpbackend.h"
 
 #include <QDateTime>
 #include <QPointer>
@@ -144,11 +144,12 @@ void FpmPoller::pollNow() {
     m_statusInFlight = true;
     const quint64 generation = m_generation;
     QPointer<FpmPoller> self(this);
-    m_backend->submit(PhpRequest{getParams(m_statusPath, QStringLiteral("json&full")), {}},
-                      [self, generation](const PhpResponse &r) {
-                          if (self && self->m_generation == generation)
-                              self->onStatus(r);
-                      });
+    PhpRequest request;
+    request.params = getParams(m_statusPath, QStringLiteral("json&full"));
+    m_backend->submit(std::move(request), [self, generation](const PhpResponse &r) {
+        if (self && self->m_generation == generation)
+            self->onStatus(r);
+    });
 }
 
 void FpmPoller::onStatus(const PhpResponse &r) {
@@ -202,11 +203,12 @@ void FpmPoller::onStatus(const PhpResponse &r) {
     m_pingInFlight = true;
     const quint64 generation = m_generation;
     QPointer<FpmPoller> self(this);
-    m_backend->submit(PhpRequest{getParams(m_pingPath, QString()), {}},
-                      [self, generation](const PhpResponse &pr) {
-                          if (self && self->m_generation == generation)
-                              self->onPing(pr);
-                      });
+    PhpRequest request;
+    request.params = getParams(m_pingPath, QString());
+    m_backend->submit(std::move(request), [self, generation](const PhpResponse &pr) {
+        if (self && self->m_generation == generation)
+            self->onPing(pr);
+    });
 }
 
 void FpmPoller::onPing(const PhpResponse &r) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "php/phprequest.h"
+
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QList>
@@ -33,9 +35,9 @@ public:
     QString origin;
     QString user;
     QSet<QString> groups;
-    /// Params fixed for the connection (CGI, handshake HTTP_*), built and FastCGI-encoded
-    /// once at connect; every request sends them as PhpRequest::encodedBaseParams.
-    QByteArray encodedBaseParams;
+    /// Params fixed for the connection (CGI, handshake HTTP_*), built once at connect; every
+    /// request shares them as PhpRequest::base.
+    std::shared_ptr<const PhpParamBlock> baseParams;
 
     QQueue<Pending> queue;
     bool phpInFlight = false;

@@ -2,7 +2,6 @@
 
 #include "http/httpserver.h"
 
-#include "fastcgi/fastcgicodec.h"
 #include "http/httpresponse.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
@@ -141,7 +140,7 @@ void removeMember(QHash<QString, QSet<ClientSession *>> &index, const QString &k
 /// What the handshake peek learnt, kept until QWebSocketServer hands over the QWebSocket.
 struct Gateway::PendingUpgrade {
     QByteArray id;
-    QByteArray encodedParams; // the connection's fixed params, FastCGI-encoded
+    std::shared_ptr<const PhpParamBlock> baseParams; // the connection's fixed params
     QString path;
     QByteArray query;
     QString origin;
@@ -425,8 +424,11 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
         seen.insert(cgiName, p.size());
         p.emplaceBack(cgiName, value);
     }
-    // Encoded once here; every request of the connection sends these bytes as they are.
-    pending->encodedParams = FastCgiCodec::encodeNameValuePairs(p);
+    // Built once here; every request of the connection shares the block (the backend encodes
+    // it once).
+    auto block = std::make_shared<PhpParamBlock>();
+    block->params = std::move(p);
+    pending->baseParams = std::move(block);
 
     const QByteArray key = peerKey(socket->peerAddress(), socket->peerPort());
     if (!m_config.eventOpen) {
@@ -443,7 +445,8 @@ void Gateway::onHandshakeData(QTcpSocket *socket) {
             socket->deleteLater();
     });
     PhpRequest request;
-    request.encodedBaseParams = pending->encodedParams;
+    request.base = pending->baseParams;
+    request.owner = pending->id;
     request.params.reserve(6);
     request.params.emplaceBack("WS_EVENT", "open");
     request.params.emplaceBack("WS_CLIENT_ID", pending->id);
@@ -572,7 +575,7 @@ void Gateway::onWebSocketConnected() {
         session->path = pending->path;
         session->query = pending->query;
         session->origin = pending->origin;
-        session->encodedBaseParams = std::move(pending->encodedParams);
+        session->baseParams = std::move(pending->baseParams);
         session->connectedMs = session->lastActivityMs = nowMs();
         m_clients.insert(session->id, session);
         m_metrics->connectionsOpened.fetch_add(1, std::memory_order_relaxed);
@@ -673,7 +676,8 @@ PhpRequest Gateway::buildRequest(const ClientSession &session, const char *event
                                  const QByteArray &body, const QByteArray &contentType,
                                  QList<QPair<QByteArray, QByteArray>> extra) const {
     PhpRequest request;
-    request.encodedBaseParams = session.encodedBaseParams;
+    request.base = session.baseParams;
+    request.owner = session.id;
     request.params.reserve(6 + extra.size());
     request.params.emplaceBack("WS_EVENT", event);
     request.params.emplaceBack("WS_CLIENT_ID", session.id);
@@ -750,7 +754,7 @@ void Gateway::recordPhp(const QByteArray &clientId, const char *event, const Php
     if (!m_log->enabled())
         return;
     auto x = std::make_shared<PhpExchange>();
-    x->encodedBaseParams = request.encodedBaseParams;
+    x->base = request.base;
     x->extraParams = request.params;
     x->requestBody = request.body;
     x->requestBodySize = request.body.size();

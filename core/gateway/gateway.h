@@ -4,7 +4,7 @@
 #include "config/configuration.h"
 #include "gatewaysnapshot.h"
 #include "messagerouter.h"
-#include "phpbackend.h"
+#include "php/phpbackend.h"
 
 #include <QElapsedTimer>
 #include <QHash>

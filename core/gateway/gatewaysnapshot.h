@@ -1,6 +1,6 @@
 #pragma once
 
-#include "phpbackend.h"
+#include "php/phpbackend.h"
 
 #include <QByteArray>
 #include <QMetaType>

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "php/phprequest.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QPair>
@@ -9,11 +11,12 @@
 
 /// One exchange with PHP: what was sent and what came back, kept for the detail pane.
 struct PhpExchange {
-    /// Every param sent, in order; decoded from the request on each call (detail pane only).
-    QList<QPair<QByteArray, QByteArray>> params() const;
+    /// Every param sent, in order: base's then extraParams, concatenated on each call (detail
+    /// pane, export, replay; not the hot path).
+    PhpParams params() const;
 
-    QByteArray encodedBaseParams;                     // the connection's params, shared
-    QList<QPair<QByteArray, QByteArray>> extraParams; // the per-message ones, after them
+    std::shared_ptr<const PhpParamBlock> base; // the connection's params, shared; may be null
+    PhpParams extraParams;                     // the per-message ones, after them
     QByteArray requestBody;
     bool requestBodyTruncated = false;
     qint64 requestBodySize = 0;

@@ -1,15 +1,15 @@
 #include "trafficlog.h"
 
-#include "fastcgi/fastcgicodec.h"
-
 #include <QDateTime>
 
 #include <algorithm>
 
-QList<QPair<QByteArray, QByteArray>> PhpExchange::params() const {
-    QList<QPair<QByteArray, QByteArray>> all;
-    if (!encodedBaseParams.isEmpty())
-        FastCgiCodec::decodeNameValuePairs(encodedBaseParams, &all, nullptr);
+PhpParams PhpExchange::params() const {
+    if (!base)
+        return extraParams;
+    PhpParams all;
+    all.reserve(base->params.size() + extraParams.size());
+    all.append(base->params);
     all.append(extraParams);
     return all;
 }

@@ -20,7 +20,7 @@ class FakeFpmBackend final : public PhpBackend {
 public:
     using PhpBackend::PhpBackend;
 
-    void submit(PhpRequest request, Callback done) override {
+    Ticket submit(PhpRequest request, Callback done) override {
         requests.append(request.params);
         QByteArray script;
         for (const auto &p : request.params) {
@@ -37,12 +37,17 @@ public:
             done(r);
             ++answered;
         });
+        return ++m_lastTicket;
     }
+    bool cancel(Ticket) override { return false; }
     PhpBackendStats stats() const override { return {}; }
 
     QList<QList<QPair<QByteArray, QByteArray>>> requests;
     QList<PhpResponse> statusReplies;
     int answered = 0; // callbacks that returned
+
+private:
+    Ticket m_lastTicket = 0;
 };
 
 PhpResponse statusReply(qint64 maxChildrenReached, qint64 listenQueue, qint64 slow,
@@ -94,11 +99,12 @@ std::unique_ptr<FastCgiPool> poolFor(const QString &address) {
 std::optional<FpmStatus> fetchStatus(PhpBackend &backend, const QString &query) {
     std::optional<FpmStatus> result;
     bool done = false;
-    backend.submit(PhpRequest{FpmPoller::getParams(QStringLiteral("/fpm-status"), query), {}},
-                   [&](const PhpResponse &r) {
-                       result = FpmStatus::parse(r.body);
-                       done = true;
-                   });
+    PhpRequest request;
+    request.params = FpmPoller::getParams(QStringLiteral("/fpm-status"), query);
+    backend.submit(std::move(request), [&](const PhpResponse &r) {
+        result = FpmStatus::parse(r.body);
+        done = true;
+    });
     if (!QTest::qWaitFor([&] { return done; }, WaitMs))
         return std::nullopt;
     return result;

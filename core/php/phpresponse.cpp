@@ -1,6 +1,4 @@
-#include "phpbackend.h"
-
-#include "fastcgi/fastcgicodec.h"
+#include "phpresponse.h"
 
 const char *phpOutcomeName(PhpOutcome outcome) {
     switch (outcome) {
@@ -24,12 +22,4 @@ QByteArray PhpResponse::header(const QByteArray &name) const {
             return h.second;
     }
     return {};
-}
-
-QList<QPair<QByteArray, QByteArray>> PhpRequest::allParams() const {
-    QList<QPair<QByteArray, QByteArray>> all;
-    if (!encodedBaseParams.isEmpty())
-        FastCgiCodec::decodeNameValuePairs(encodedBaseParams, &all, nullptr);
-    all.append(params);
-    return all;
 }
