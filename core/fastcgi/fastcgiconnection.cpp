@@ -5,6 +5,7 @@
 #include <QAbstractSocket>
 #include <QIODevice>
 #include <QLocalSocket>
+#include <QStringList>
 
 #include <algorithm>
 
@@ -61,7 +62,7 @@ QByteArrayView encodedBaseParams(const PhpRequest &request) {
 FastCgiConnection::FastCgiConnection(QIODevice *device, QObject *parent)
     : QObject(parent)
     , m_device(device)
-    , m_maxBodyBytes(std::numeric_limits<qint64>::max()) {
+    , m_maxResponseBytes(std::numeric_limits<qint64>::max()) {
     m_device->setParent(this);
     connect(m_device, &QIODevice::readyRead, this, &FastCgiConnection::onDeviceReadyRead);
     connect(m_device, &QIODevice::bytesWritten, this, &FastCgiConnection::onBytesWritten);
@@ -89,8 +90,8 @@ FastCgiConnection::~FastCgiConnection() {
     QObject::disconnect(m_device, nullptr, this, nullptr);
 }
 
-void FastCgiConnection::setMaxBodyBytes(qint64 bytes) {
-    m_maxBodyBytes = bytes;
+void FastCgiConnection::setMaxResponseBytes(qint64 bytes) {
+    m_maxResponseBytes = bytes;
 }
 
 bool FastCgiConnection::deviceConnected() const {
@@ -117,10 +118,10 @@ bool FastCgiConnection::start(const PhpRequest &request, bool keepConn) {
     ++m_requestCount;
     m_keepConn = keepConn;
     m_bytesSent = 0;
+    m_stdoutBytes = 0;
     m_stdoutEnded = false;
     m_records.reset();
     m_cgi.reset();
-    m_cgi.setMaxBodyBytes(m_maxBodyBytes);
     m_response = PhpResponse();
 
     m_head.resize(0);
@@ -272,6 +273,16 @@ bool FastCgiConnection::handleRecord(quint8 type, quint16 requestId, QByteArrayV
             m_stdoutEnded = true;
             return true;
         }
+        if (content.size() > m_maxResponseBytes - m_stdoutBytes) {
+            // Parse what fits, so the error can name the headers it throws away.
+            m_cgi.feed(content.first(qsizetype(m_maxResponseBytes - m_stdoutBytes)));
+            m_stdoutBytes += content.size();
+            failRequest(
+                PhpOutcome::BadResponse,
+                QStringLiteral("reply exceeds the %1-byte response cap").arg(m_maxResponseBytes));
+            return false;
+        }
+        m_stdoutBytes += content.size();
         if (m_cgi.feed(content) == CgiResponseParser::Status::Error) {
             failRequest(PhpOutcome::BadResponse,
                         QStringLiteral("malformed CGI response: %1").arg(m_cgi.errorString()));
@@ -337,6 +348,7 @@ void FastCgiConnection::complete(quint32 appStatus) {
     m_response.body = m_cgi.takeBody();
     m_response.bodyTruncated = m_cgi.bodyTruncated();
     m_response.appStatus = appStatus;
+    m_response.stdoutBytes = m_stdoutBytes;
     m_response.phpUs = m_phpTimer.nsecsElapsed() / 1000;
     m_progress.restart(); // from here on it measures idle time
     if (m_keepConn && deviceConnected()) {
@@ -351,8 +363,10 @@ void FastCgiConnection::complete(quint32 appStatus) {
 void FastCgiConnection::failRequest(PhpOutcome outcome, const QString &error) {
     PhpResponse response;
     response.outcome = outcome;
-    response.error = error;
+    response.error = error + receivedSoFar();
     response.stderrData = std::move(m_response.stderrData); // often says why PHP died
+    response.stdoutBytes = m_stdoutBytes;
+    response.partialHeaders = m_cgi.headers(); // e.g. an X-WS-User that never took effect
     response.phpUs = m_phpTimer.isValid() ? m_phpTimer.nsecsElapsed() / 1000 : 0;
     m_response = std::move(response);
     m_requestPending = false;
@@ -360,6 +374,21 @@ void FastCgiConnection::failRequest(PhpOutcome outcome, const QString &error) {
     m_state = State::Closed;
     closeDevice();
     emitFinishedLater();
+}
+
+QString FastCgiConnection::receivedSoFar() const {
+    if (m_stdoutBytes == 0)
+        return {};
+    QString text = QStringLiteral(" after %1 bytes of STDOUT").arg(m_stdoutBytes);
+    QStringList names;
+    for (const auto &header : m_cgi.headers()) {
+        const QString name = QString::fromLatin1(header.first);
+        if (!names.contains(name, Qt::CaseInsensitive))
+            names.append(name);
+    }
+    if (!names.isEmpty())
+        text += QStringLiteral("; discarded headers: ") + names.join(QStringLiteral(", "));
+    return text;
 }
 
 void FastCgiConnection::onTransportClosed(const QString &reason) {

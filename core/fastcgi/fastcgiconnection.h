@@ -33,8 +33,10 @@ public:
     State state() const { return m_state; }
     QIODevice *device() const { return m_device; }
 
-    /// Body bytes kept per response; the rest is dropped and PhpResponse::bodyTruncated set.
-    void setMaxBodyBytes(qint64 bytes);
+    /// STDOUT bytes (CGI headers and body) accepted per reply: a reply that passes it fails at
+    /// once with BadResponse and the connection is closed, so no reply is ever cut short
+    /// silently.
+    void setMaxResponseBytes(qint64 bytes);
 
     /// Starts a request (allowed while Connecting or Idle; returns false otherwise).
     /// The request's bytes are handed to the device once it is connected; the body is
@@ -55,6 +57,8 @@ public:
     int requestCount() const { return m_requestCount; }
     /// Time since the last byte moved in either direction (Busy) or since the state began.
     qint64 msSinceProgress() const { return m_progress.elapsed(); }
+    /// Time since the current (or last) request was handed to the transport; 0 before that.
+    qint64 msSinceSent() const { return m_phpTimer.isValid() ? m_phpTimer.elapsed() : 0; }
 
     /// The result of the request that just finished; valid after finished().
     PhpResponse takeResponse();
@@ -79,6 +83,7 @@ private:
     bool handleRecord(quint8 type, quint16 requestId, QByteArrayView content);
     void complete(quint32 appStatus);
     void failRequest(PhpOutcome outcome, const QString &error);
+    QString receivedSoFar() const;
     void closeDevice();
     void emitFinishedLater();
     bool deviceConnected() const;
@@ -92,7 +97,8 @@ private:
     bool m_finishedPending = false; // finished() due at the end of onDeviceReadyRead()
     int m_requestCount = 0;
     qint64 m_bytesSent = 0;
-    qint64 m_maxBodyBytes;
+    qint64 m_stdoutBytes = 0; // of the current request
+    qint64 m_maxResponseBytes;
     QByteArray m_head;    // BEGIN_REQUEST + PARAMS (+ small STDIN), reused between requests
     QByteArray m_body;    // shared with the caller's PhpRequest until written
     QByteArray m_readBuf; // reused between reads

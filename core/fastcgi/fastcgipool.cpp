@@ -21,9 +21,13 @@ FastCgiPool::FastCgiPool(FastCgiPoolOptions options, QObject *parent)
     , m_options(std::move(options)) {
     m_options.maxConnections = std::max(1, m_options.maxConnections);
     m_options.maxQueued = std::max(0, m_options.maxQueued);
+    m_options.maxQueuedBytes = std::max<qint64>(0, m_options.maxQueuedBytes);
+    m_options.deadlineMs = std::max(0, m_options.deadlineMs);
     m_slots.reserve(size_t(m_options.maxConnections));
-    const int shortest =
+    int shortest =
         std::min({m_options.connectTimeoutMs, m_options.readTimeoutMs, m_options.idleTimeoutMs});
+    if (m_options.deadlineMs > 0)
+        shortest = std::min(shortest, m_options.deadlineMs);
     m_sweepTimer.setInterval(std::clamp(shortest / 4, kMinSweepIntervalMs, kMaxSweepIntervalMs));
     connect(&m_sweepTimer, &QTimer::timeout, this, &FastCgiPool::sweep);
 }
@@ -32,32 +36,40 @@ FastCgiPool::~FastCgiPool() = default;
 
 FastCgiPool::Ticket FastCgiPool::submit(PhpRequest request, Callback done) {
     const Ticket ticket = ++m_lastTicket;
+    const qint64 bytes = request.body.size();
+    const QByteArray owner = request.owner;
     Job job;
     job.request = std::move(request);
     job.done = std::move(done);
     job.ticket = ticket;
     job.queued.start();
-    m_queue.push_back(std::move(job));
+    m_queue.push(ticket, owner, std::move(job), bytes);
     pump(); // starts connections only: nothing here can call a callback synchronously
-    if (qsizetype(m_queue.size()) > m_options.maxQueued) {
-        Job rejected = std::move(m_queue.back());
-        m_queue.pop_back();
+    if (!m_queue.contains(ticket))
+        return ticket; // on a connection already
+    QString full;
+    if (m_queue.size() > m_options.maxQueued)
+        full = QStringLiteral("FastCGI request queue full (%1 waiting)").arg(m_options.maxQueued);
+    else if (m_queue.bytes() > m_options.maxQueuedBytes)
+        full = QStringLiteral("FastCGI request queue full: a %1-byte body would make %2 bytes of "
+                              "request bodies waiting, over the %3-byte limit")
+                   .arg(bytes)
+                   .arg(m_queue.bytes())
+                   .arg(m_options.maxQueuedBytes);
+    if (!full.isEmpty()) {
+        Job rejected;
+        m_queue.remove(ticket, &rejected);
         PhpResponse response;
         response.outcome = PhpOutcome::Overloaded;
-        response.error =
-            QStringLiteral("FastCGI request queue full (%1 waiting)").arg(m_options.maxQueued);
+        response.error = full;
         replyLater(std::move(rejected.done), std::move(response));
     }
     return ticket;
 }
 
 bool FastCgiPool::cancel(Ticket ticket) {
-    const auto it = std::find_if(m_queue.begin(), m_queue.end(),
-                                 [ticket](const Job &job) { return job.ticket == ticket; });
-    if (it == m_queue.end())
-        return false;
-    m_queue.erase(it);
-    return true;
+    // Only a queued job can go: one on a connection may already be with PHP.
+    return m_queue.remove(ticket);
 }
 
 PhpBackendStats FastCgiPool::stats() const {
@@ -69,7 +81,9 @@ PhpBackendStats FastCgiPool::stats() const {
         else if (slot.connection->state() == FastCgiConnection::State::Idle)
             ++s.idle;
     }
-    s.queued = int(m_queue.size());
+    s.queued = m_queue.size();
+    s.queuedBytes = m_queue.bytes();
+    s.queuedOwners = m_queue.owners();
     s.maxConnections = m_options.maxConnections;
     return s;
 }
@@ -78,7 +92,7 @@ void FastCgiPool::pump() {
     if (m_pumping)
         return;
     m_pumping = true;
-    while (!m_queue.empty()) {
+    while (!m_queue.isEmpty()) {
         // A retried request gets a fresh connection: the kept ones may all be stale.
         const bool needsFresh = m_queue.front().retried;
         FastCgiConnection *connection = needsFresh ? nullptr : takeIdleConnection();
@@ -89,8 +103,7 @@ void FastCgiPool::pump() {
             connection = openConnection();
         }
         Slot *slot = slotOf(connection);
-        slot->job = std::move(m_queue.front());
-        m_queue.pop_front();
+        slot->job = m_queue.takeFront();
         slot->job->queueWaitUs = slot->job->queued.nsecsElapsed() / 1000;
         connection->start(slot->job->request, m_options.keepAlive);
         if (connection->requestCount() == 1) {
@@ -131,7 +144,7 @@ FastCgiConnection *FastCgiPool::openConnection() {
         device = tcp;
     }
     auto *connection = new FastCgiConnection(device, this);
-    connection->setMaxBodyBytes(m_options.maxResponseBytes);
+    connection->setMaxResponseBytes(m_options.maxResponseBytes);
     connect(connection, &FastCgiConnection::finished, this,
             [this, connection] { onFinished(connection); });
     connect(connection, &FastCgiConnection::closed, this,
@@ -192,10 +205,14 @@ void FastCgiPool::onFinished(FastCgiConnection *connection) {
     }
     if (retry) {
         job.retried = true;
-        m_queue.push_front(std::move(job));
+        const Ticket ticket = job.ticket;
+        const qint64 bytes = job.request.body.size();
+        const QByteArray owner = job.request.owner;
+        m_queue.pushFront(ticket, owner, std::move(job), bytes);
         pump();
         return;
     }
+    m_queue.finished(job.request.owner);
     response.queueWaitUs = job.queueWaitUs;
     pump(); // the queue gets the freed connection before anything the callback submits
     job.done(response);
@@ -218,10 +235,14 @@ void FastCgiPool::sweep() {
                          QStringLiteral("connect timeout after %1 ms").arg(quietMs));
             break;
         case FastCgiConnection::State::Busy:
-            if (quietMs > m_options.readTimeoutMs)
-                c->abort(
-                    PhpOutcome::Timeout,
-                    QStringLiteral("read timeout: nothing from php-fpm for %1 ms").arg(quietMs));
+            // The deadline first: a handler that trickles output makes progress forever.
+            if (m_options.deadlineMs > 0 && c->msSinceSent() > m_options.deadlineMs)
+                c->abort(PhpOutcome::Timeout,
+                         QStringLiteral("deadline: no complete reply within %1 ms")
+                             .arg(m_options.deadlineMs));
+            else if (quietMs > m_options.readTimeoutMs)
+                c->abort(PhpOutcome::Timeout, QStringLiteral("read timeout: no progress for %1 ms")
+                                                  .arg(m_options.readTimeoutMs));
             break;
         case FastCgiConnection::State::Idle:
             if (!slot.job && quietMs > m_options.idleTimeoutMs)

@@ -1,24 +1,26 @@
 #pragma once
 
 #include "fastcgipooloptions.h"
+#include "php/fairqueue.h"
 #include "php/phpbackend.h"
 
 #include <QElapsedTimer>
 #include <QTimer>
 
-#include <deque>
 #include <optional>
 #include <vector>
 
 class FastCgiConnection;
 
-/// PhpBackend over a bounded pool of FastCGI connections to PHP-FPM with a FIFO queue.
+/// PhpBackend over a bounded pool of FastCGI connections to PHP-FPM with a fair queue.
 ///
 /// At most maxConnections are open; kept-alive connections are reused (most recently used
-/// first) and closed after idleTimeoutMs; one sweep timer enforces every timeout. A request
-/// whose connection failed before any byte of it was sent, on a reused connection, is
-/// retried once on a fresh connection; once a byte was sent it is never retried (PHP may
-/// have run it). Callbacks run from the event loop, never inside submit(); when the pool is
+/// first) and closed after idleTimeoutMs; one sweep timer enforces every timeout and deadline.
+/// Waiting requests are taken owner by owner in turn (FairQueue), so one owner's burst cannot
+/// starve the others, and can be withdrawn with cancel() until they are on a connection. A
+/// request whose connection failed before any byte of it was sent, on a reused connection, is
+/// retried once on a fresh connection; once a byte was sent it is never retried (PHP may have
+/// run it). Callbacks run from the event loop, never inside submit(); when the pool is
 /// destroyed, callbacks still outstanding are dropped without being called.
 class FastCgiPool final : public PhpBackend {
     Q_OBJECT
@@ -63,7 +65,7 @@ private:
     void replyLater(Callback done, PhpResponse response);
 
     FastCgiPoolOptions m_options;
-    std::deque<Job> m_queue;
+    FairQueue<Job> m_queue;
     std::vector<Slot> m_slots; // small: at most maxConnections
     QTimer m_sweepTimer;
     bool m_pumping = false;

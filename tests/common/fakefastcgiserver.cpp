@@ -47,6 +47,14 @@ QString FakeFastCgiServer::address() const {
     return QStringLiteral("tcp:127.0.0.1:%1").arg(port());
 }
 
+QByteArray FakeFastCgiServer::partialStdout() {
+    return "Status: 200 OK\r\nX-WS-User: alice\r\nX-WS-Join: room1\r\n\r\nabc";
+}
+
+QByteArray FakeFastCgiServer::partialStderr() {
+    return "PHP Warning: partial stderr\n";
+}
+
 FakeFastCgiServer::Behaviour FakeFastCgiServer::nextBehaviour() {
     return m_script.isEmpty() ? m_defaultBehaviour : m_script.takeFirst();
 }
@@ -215,6 +223,17 @@ void FakeFastCgiServer::answer(QTcpSocket *socket, Behaviour behaviour, const QB
         FastCgiCodec::appendRecord(out, FastCgi::UnknownType, 1, QByteArrayView(body8, 8));
         break;
     }
+    case Behaviour::PartialThenStall:
+    case Behaviour::PartialThenClose:
+        FastCgiCodec::appendRecord(out, FastCgi::Stdout, 1, partialStdout());
+        FastCgiCodec::appendRecord(out, FastCgi::Stderr, 1, partialStderr());
+        close = behaviour == Behaviour::PartialThenClose;
+        break;
+    case Behaviour::Trickle:
+        FastCgiCodec::appendRecord(out, FastCgi::Stdout, 1, "Content-Type: text/plain\r\n\r\n");
+        socket->write(out);
+        trickle(socket);
+        return;
     case Behaviour::MalformedCgi:
         FastCgiCodec::appendStream(out, FastCgi::Stdout, 1, "<html>not a CGI reply</html>\n\n");
         FastCgiCodec::appendEndRequest(out, 1, 0, FastCgi::RequestComplete);
@@ -246,4 +265,17 @@ void FakeFastCgiServer::writeSlowly(QTcpSocket *socket, const QByteArray &data, 
     } else if (close) {
         socket->disconnectFromHost();
     }
+}
+
+void FakeFastCgiServer::trickle(QTcpSocket *socket) {
+    // One STDOUT byte per interval: progress forever, a reply never.
+    QPointer<QTcpSocket> guard(socket);
+    QTimer::singleShot(m_trickleIntervalMs, this, [this, guard] {
+        if (!guard || !m_connections.count(guard.data()))
+            return;
+        QByteArray out;
+        FastCgiCodec::appendRecord(out, FastCgi::Stdout, 1, ".");
+        guard->write(out);
+        trickle(guard);
+    });
 }

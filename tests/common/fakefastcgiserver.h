@@ -30,6 +30,9 @@ public:
         UnknownRecordType,  // an UNKNOWN_TYPE record instead of a reply
         MalformedCgi,       // STDOUT that is not a CGI response
         WrongRequestId,     // the echo reply addressed to request id 2
+        PartialThenStall,   // partialStdout() and a STDERR line, then nothing more
+        PartialThenClose,   // partialStdout() and a STDERR line, then close
+        Trickle,            // CGI headers, then one body byte per trickle interval, forever
     };
     Q_ENUM(Behaviour)
 
@@ -47,6 +50,13 @@ public:
     void script(const QList<Behaviour> &behaviours) { m_script += behaviours; }
     /// Delays every reply by this much (0: answer at once).
     void setReplyDelayMs(int ms) { m_replyDelayMs = ms; }
+    /// Trickle: time between two body bytes.
+    void setTrickleIntervalMs(int ms) { m_trickleIntervalMs = ms; }
+    /// The STDOUT of PartialThenStall/PartialThenClose: control headers, the header block's
+    /// end and 3 body bytes.
+    static QByteArray partialStdout();
+    /// Their STDERR.
+    static QByteArray partialStderr();
     /// Closes every accepted connection from the server side, as FPM does to kept ones.
     void closeAllConnections();
 
@@ -72,6 +82,7 @@ private:
     void onRequest(QTcpSocket *socket, Connection &c);
     void answer(QTcpSocket *socket, Behaviour behaviour, const QByteArray &body, bool keepConn);
     void writeSlowly(QTcpSocket *socket, const QByteArray &data, qsizetype pos, bool close);
+    void trickle(QTcpSocket *socket);
     Behaviour nextBehaviour();
 
     QTcpServer m_server;
@@ -79,6 +90,7 @@ private:
     QList<Behaviour> m_script;
     Behaviour m_defaultBehaviour = Behaviour::Reply;
     int m_replyDelayMs = 0;
+    int m_trickleIntervalMs = 100;
     int m_accepted = 0;
     int m_peakOpen = 0;
     QList<QByteArray> m_bodies;

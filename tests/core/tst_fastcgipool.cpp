@@ -1,6 +1,7 @@
 #include "fakefastcgiserver.h"
 #include "fastcgi/fastcgipool.h"
 
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -69,7 +70,12 @@ private slots:
     void retryWhenKeptConnectionClosedWhileIdle_data();
     void retryWhenKeptConnectionClosedWhileIdle();
     void noRetryOnceBytesWereSent();
-    void bodyOverLimitIsTruncated();
+    void replyOverCap_data();
+    void replyOverCap();
+    void failureMidReplyReportsWhatCame_data();
+    void failureMidReplyReportsWhatCame();
+    void deadlineAndNoProgress_data();
+    void deadlineAndNoProgress();
     void bigBodiesBothWays();
 };
 
@@ -430,24 +436,144 @@ void TestFastCgiPool::noRetryOnceBytesWereSent() {
     QCOMPARE(server.connectionsAccepted(), 2);
 }
 
-void TestFastCgiPool::bodyOverLimitIsTruncated() {
+void TestFastCgiPool::replyOverCap_data() {
+    QTest::addColumn<int>("overCap"); // STDOUT bytes minus the cap
+    QTest::newRow("one byte under the cap") << -1;
+    QTest::newRow("exactly the cap") << 0;
+    QTest::newRow("one byte over the cap") << 1;
+    QTest::newRow("4000 bytes over the cap") << 4000;
+}
+
+void TestFastCgiPool::replyOverCap() {
+    QFETCH(int, overCap);
+    constexpr int cap = 1000;
+    // The fake's echo: these headers, then the body.
+    const QByteArray headers =
+        "Status: 200 OK\r\nContent-Type: text/plain\r\nX-Request-Number: 1\r\n\r\n";
+    const QByteArray body(cap - headers.size() + overCap, 'z');
+    const qint64 stdoutBytes = headers.size() + body.size();
     FakeFastCgiServer server;
     QVERIFY(server.listen());
     FastCgiPoolOptions options = optionsFor(server.address());
-    options.maxResponseBytes = 1000;
+    options.maxResponseBytes = cap;
     FastCgiPool pool(options);
+    QSignalSpy errors(&pool, &FastCgiPool::connectionError);
     Results results;
-    submit(pool, results, QByteArray(5000, 'z'));
+    submit(pool, results, body);
     QTRY_COMPARE(results.responses.size(), 1);
-    QCOMPARE(results.responses[0].outcome, PhpOutcome::Ok);
-    QVERIFY(results.responses[0].bodyTruncated);
-    QCOMPARE(results.responses[0].body, QByteArray(1000, 'z'));
-    // The rest was drained: the connection stays usable.
+    const PhpResponse &r = results.responses[0];
+    QCOMPARE(r.stdoutBytes, stdoutBytes);
+    QVERIFY(!r.bodyTruncated);
+    if (overCap <= 0) {
+        QCOMPARE(r.outcome, PhpOutcome::Ok);
+        QCOMPARE(r.body, body);
+        QVERIFY(r.partialHeaders.isEmpty());
+        QCOMPARE(errors.count(), 0);
+    } else {
+        // Never a reply cut to the cap as if it were whole.
+        QCOMPARE(r.outcome, PhpOutcome::BadResponse);
+        QCOMPARE(r.error, QStringLiteral("reply exceeds the 1000-byte response cap after %1 bytes "
+                                         "of STDOUT; discarded headers: Content-Type, "
+                                         "X-Request-Number")
+                              .arg(stdoutBytes));
+        QVERIFY(r.body.isEmpty());
+        QCOMPARE(r.partialHeaders,
+                 (PhpParams{{"Content-Type", "text/plain"}, {"X-Request-Number", "1"}}));
+        QCOMPARE(errors.count(), 1);
+    }
+    // Over the cap the connection is discarded; under it, kept.
     submit(pool, results, "small");
     QTRY_COMPARE(results.responses.size(), 2);
+    QCOMPARE(results.responses[1].outcome, PhpOutcome::Ok);
     QCOMPARE(results.responses[1].body, QByteArray("small"));
-    QVERIFY(!results.responses[1].bodyTruncated);
-    QCOMPARE(server.connectionsAccepted(), 1);
+    QCOMPARE(server.connectionsAccepted(), overCap <= 0 ? 1 : 2);
+}
+
+void TestFastCgiPool::failureMidReplyReportsWhatCame_data() {
+    QTest::addColumn<Behaviour>("behaviour");
+    QTest::addColumn<PhpOutcome>("outcome");
+    QTest::addColumn<QString>("errorStart");
+    QTest::newRow("no progress mid-STDOUT")
+        << Behaviour::PartialThenStall << PhpOutcome::Timeout
+        << QStringLiteral("read timeout: no progress for 300 ms");
+    QTest::newRow("connection reset mid-STDOUT")
+        << Behaviour::PartialThenClose << PhpOutcome::BadResponse
+        << QStringLiteral("connection lost before END_REQUEST: ");
+}
+
+void TestFastCgiPool::failureMidReplyReportsWhatCame() {
+    QFETCH(Behaviour, behaviour);
+    QFETCH(PhpOutcome, outcome);
+    QFETCH(QString, errorStart);
+    FakeFastCgiServer server;
+    QVERIFY(server.listen());
+    server.script({behaviour});
+    FastCgiPoolOptions options = optionsFor(server.address());
+    options.readTimeoutMs = 300;
+    FastCgiPool pool(options);
+    QSignalSpy errors(&pool, &FastCgiPool::connectionError);
+    Results results;
+    submit(pool, results, "x");
+    QTRY_COMPARE(results.responses.size(), 1);
+    const PhpResponse &r = results.responses[0];
+    QCOMPARE(r.outcome, outcome);
+    const qint64 sent = FakeFastCgiServer::partialStdout().size();
+    QCOMPARE(r.stdoutBytes, sent);
+    // The control headers PHP set but that never took effect, by name in the error.
+    QCOMPARE(r.partialHeaders, (PhpParams{{"X-WS-User", "alice"}, {"X-WS-Join", "room1"}}));
+    QVERIFY2(r.error.startsWith(errorStart), qPrintable(r.error));
+    QVERIFY2(r.error.endsWith(QStringLiteral(" after %1 bytes of STDOUT; discarded headers: "
+                                             "X-WS-User, X-WS-Join")
+                                  .arg(sent)),
+             qPrintable(r.error));
+    QCOMPARE(r.stderrData, FakeFastCgiServer::partialStderr());
+    QVERIFY(r.body.isEmpty());
+    QCOMPARE(errors.count(), 1);
+    QVERIFY(errors[0][0].toString().contains(r.error));
+}
+
+void TestFastCgiPool::deadlineAndNoProgress_data() {
+    QTest::addColumn<Behaviour>("behaviour");
+    QTest::addColumn<int>("readTimeoutMs");
+    QTest::addColumn<int>("deadlineMs");
+    QTest::addColumn<QString>("errorStart");
+    QTest::addColumn<int>("minElapsedMs");
+    // A byte every 50 ms is progress: only the deadline ends it.
+    QTest::newRow("trickle: the deadline fires, not the no-progress timeout")
+        << Behaviour::Trickle << 300 << 700
+        << QStringLiteral("deadline: no complete reply within 700 ms after ") << 700;
+    QTest::newRow("stall: the no-progress timeout fires before the deadline")
+        << Behaviour::Stall << 300 << 5000 << QStringLiteral("read timeout: no progress for 300 ms")
+        << 300;
+}
+
+void TestFastCgiPool::deadlineAndNoProgress() {
+    QFETCH(Behaviour, behaviour);
+    QFETCH(int, readTimeoutMs);
+    QFETCH(int, deadlineMs);
+    QFETCH(QString, errorStart);
+    QFETCH(int, minElapsedMs);
+    FakeFastCgiServer server;
+    QVERIFY(server.listen());
+    server.script({behaviour});
+    server.setTrickleIntervalMs(50);
+    FastCgiPoolOptions options = optionsFor(server.address());
+    options.readTimeoutMs = readTimeoutMs;
+    options.deadlineMs = deadlineMs;
+    FastCgiPool pool(options);
+    Results results;
+    QElapsedTimer elapsed;
+    elapsed.start();
+    submit(pool, results, "x");
+    QTRY_COMPARE_WITH_TIMEOUT(results.responses.size(), 1, 4000);
+    const PhpResponse &r = results.responses[0];
+    QCOMPARE(r.outcome, PhpOutcome::Timeout);
+    QVERIFY2(r.error.startsWith(errorStart), qPrintable(r.error));
+    QVERIFY(elapsed.elapsed() >= minElapsedMs);
+    if (behaviour == Behaviour::Trickle)
+        QVERIFY2(r.stdoutBytes > 5, qPrintable(r.error)); // headers and some dots came
+    else
+        QCOMPARE(r.stdoutBytes, 0);
 }
 
 void TestFastCgiPool::bigBodiesBothWays() {

@@ -2,6 +2,7 @@
 #include "phpfpmfixture.h"
 
 #include <QCryptographicHash>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -64,6 +65,10 @@ private slots:
     void statusPassesThrough();
     void fpmStoppedThenRestarted();
     void tcpListener();
+    void ownersTakeTurns();
+    void deadlineEndsAHandlerThatPrintsADotASecond();
+    void replyOverTheCapIsBadResponse();
+    void timeoutMidStdoutReportsWhatCame();
 };
 
 void TestFastCgiPoolFpm::echoRoundTrip_data() {
@@ -243,6 +248,120 @@ void TestFastCgiPoolFpm::tcpListener() {
         QVERIFY2(r.outcome == PhpOutcome::Ok, qPrintable(r.error));
         QCOMPARE(r.body, QByteArray("tcp"));
     }
+}
+
+void TestFastCgiPoolFpm::ownersTakeTurns() {
+    PhpFpmFixture fpm;
+    WSGATE_START_PHP_FPM(fpm);
+    FastCgiPoolOptions options = optionsFor(fpm);
+    options.maxConnections = 1;
+    FastCgiPool pool(options);
+    Results results;
+    const auto submitAs = [&](const QByteArray &owner, const QByteArray &body) {
+        PhpRequest r = phpRequest(QStringLiteral("fcgi_echo.php"), {}, body);
+        r.owner = owner;
+        submit(pool, results, std::move(r));
+    };
+    for (int i = 1; i <= 5; ++i)
+        submitAs("A", "A" + QByteArray::number(i));
+    submitAs("B", "B1");
+    QTRY_COMPARE_WITH_TIMEOUT(results.responses.size(), 6, 10000);
+    QList<QByteArray> order;
+    for (const PhpResponse &r : results.responses) {
+        QVERIFY2(r.outcome == PhpOutcome::Ok, qPrintable(r.error));
+        order.append(r.body);
+    }
+    QCOMPARE(order, (QList<QByteArray>{"A1", "B1", "A2", "A3", "A4", "A5"}));
+}
+
+void TestFastCgiPoolFpm::deadlineEndsAHandlerThatPrintsADotASecond() {
+    PhpFpmFixture fpm;
+    WSGATE_START_PHP_FPM(fpm);
+    FastCgiPoolOptions options = optionsFor(fpm);
+    options.readTimeoutMs = 2000; // a dot a second is progress: this never fires
+    options.deadlineMs = 3500;
+    FastCgiPool pool(options);
+    Results results;
+    QElapsedTimer elapsed;
+    elapsed.start();
+    submit(pool, results, phpRequest(QStringLiteral("fcgi_dots.php"), "seconds=30"));
+    QTRY_COMPARE_WITH_TIMEOUT(results.responses.size(), 1, 10000);
+    const PhpResponse &r = results.responses[0];
+    QCOMPARE(r.outcome, PhpOutcome::Timeout);
+    QVERIFY2(r.error.startsWith(QLatin1String("deadline: no complete reply within 3500 ms after ")),
+             qPrintable(r.error));
+    QVERIFY2(!r.error.contains(QLatin1String("no progress")), qPrintable(r.error));
+    QVERIFY(elapsed.elapsed() >= 3500);
+    QVERIFY2(r.stdoutBytes >= 3, qPrintable(r.error)); // headers and the first dots came
+    QVERIFY2(r.error.contains(QLatin1String("discarded headers: ")), qPrintable(r.error));
+    QVERIFY(std::any_of(r.partialHeaders.begin(), r.partialHeaders.end(), [](const PhpParam &h) {
+        return h.first.compare("Content-Type", Qt::CaseInsensitive) == 0;
+    }));
+    QVERIFY(r.body.isEmpty());
+
+    // The pool goes on.
+    submit(pool, results, phpRequest(QStringLiteral("fcgi_echo.php"), {}, "after"));
+    QTRY_COMPARE(results.responses.size(), 2);
+    QVERIFY2(results.responses[1].outcome == PhpOutcome::Ok,
+             qPrintable(results.responses[1].error));
+}
+
+void TestFastCgiPoolFpm::replyOverTheCapIsBadResponse() {
+    PhpFpmFixture fpm;
+    WSGATE_START_PHP_FPM(fpm);
+    FastCgiPoolOptions options = optionsFor(fpm); // the default cap: 64 MiB
+    QCOMPARE(options.maxResponseBytes, qint64(64) * 1024 * 1024);
+    FastCgiPool pool(options);
+    Results results;
+    submit(pool, results, phpRequest(QStringLiteral("fcgi_big.php"), "mib=70"));
+    QTRY_COMPARE_WITH_TIMEOUT(results.responses.size(), 1, 30000);
+    const PhpResponse &r = results.responses[0];
+    // Never 64 MiB delivered as if that were the whole reply.
+    QCOMPARE(r.outcome, PhpOutcome::BadResponse);
+    QVERIFY2(
+        r.error.startsWith(QLatin1String("reply exceeds the 67108864-byte response cap after ")),
+        qPrintable(r.error));
+    QVERIFY(r.body.isEmpty());
+    QVERIFY(r.stdoutBytes > options.maxResponseBytes);
+    QVERIFY(r.stdoutBytes <= options.maxResponseBytes + 65535);
+    QVERIFY(r.error.contains(QStringLiteral("after %1 bytes of STDOUT").arg(r.stdoutBytes)));
+
+    submit(pool, results, phpRequest(QStringLiteral("fcgi_big.php"), "mib=1"));
+    QTRY_COMPARE_WITH_TIMEOUT(results.responses.size(), 2, 30000);
+    QVERIFY2(results.responses[1].outcome == PhpOutcome::Ok,
+             qPrintable(results.responses[1].error));
+    QCOMPARE(results.responses[1].body.size(), 1024 * 1024);
+}
+
+void TestFastCgiPoolFpm::timeoutMidStdoutReportsWhatCame() {
+    PhpFpmFixture fpm;
+    WSGATE_START_PHP_FPM(fpm);
+    FastCgiPoolOptions options = optionsFor(fpm);
+    options.readTimeoutMs = 1000;
+    FastCgiPool pool(options);
+    Results results;
+    submit(pool, results, phpRequest(QStringLiteral("fcgi_partial.php"), "seconds=30"));
+    QTRY_COMPARE_WITH_TIMEOUT(results.responses.size(), 1, 10000);
+    const PhpResponse &r = results.responses[0];
+    QCOMPARE(r.outcome, PhpOutcome::Timeout);
+    QVERIFY2(r.error.startsWith(QStringLiteral("read timeout: no progress for 1000 ms after %1 "
+                                               "bytes of STDOUT; discarded headers: ")
+                                    .arg(r.stdoutBytes)),
+             qPrintable(r.error));
+    QVERIFY2(r.error.contains(QLatin1String("X-WS-User, X-WS-Join")), qPrintable(r.error));
+    QVERIFY(r.stdoutBytes > 3);
+    QByteArray user;
+    QByteArray join;
+    for (const auto &[name, value] : r.partialHeaders) {
+        if (name == "X-WS-User")
+            user = value;
+        else if (name == "X-WS-Join")
+            join = value;
+    }
+    QCOMPARE(user, QByteArray("alice"));
+    QCOMPARE(join, QByteArray("room1"));
+    QVERIFY2(r.stderrData.contains("partial-stderr-line"), r.stderrData.constData());
+    QVERIFY(r.body.isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestFastCgiPoolFpm)
