@@ -1,0 +1,65 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QHostAddress>
+#include <QString>
+
+/// A connected, non-blocking byte stream: the transport under one client connection.
+///
+/// Writes go to the kernel at once; only what it does not take is kept, by reference
+/// (QByteArray is implicitly shared, so a broadcast frame is held once for every client).
+/// Reads arrive through Listener::onStreamData() as a view into a buffer the stream reuses.
+/// Callbacks may call any method of the stream, and may delete it.
+class ByteStream {
+public:
+    enum class CloseReason {
+        EndOfStream, // the peer closed its side (FIN)
+        Error,       // reset, timeout, TLS failure …: see the detail
+    };
+
+    class Listener {
+    public:
+        virtual ~Listener() = default;
+        /// Bytes read; `data` is valid only during the call.
+        virtual void onStreamData(QByteArrayView data) = 0;
+        /// bytesToWrite() dropped to zero after having been above zero.
+        virtual void onStreamDrained() {}
+        /// The stream is gone (peer closed or an error); no callback follows this one.
+        virtual void onStreamClosed(CloseReason reason, const QString &detail) = 0;
+    };
+
+    virtual ~ByteStream() = default;
+    ByteStream(const ByteStream &) = delete;
+    ByteStream &operator=(const ByteStream &) = delete;
+
+    /// The object told about data and closure; may be changed at any time (the handshake
+    /// front hands the stream to the WebSocket connection).
+    void setListener(Listener *listener) { m_listener = listener; }
+    Listener *listener() const { return m_listener; }
+
+    /// Queues `data` after what is queued; nothing is copied.
+    virtual void write(const QByteArray &data) = 0;
+    /// Queues `head` then `body` (one gather write when both go out at once).
+    virtual void write(const QByteArray &head, const QByteArray &body) = 0;
+    /// Bytes accepted by write() and not yet taken by the kernel (or the TLS layer).
+    virtual qint64 bytesToWrite() const = 0;
+    /// Stops or resumes reading; while paused no onStreamData() arrives (the kernel's receive
+    /// buffer, then TCP flow control, hold the peer back).
+    virtual void setReadingPaused(bool paused) = 0;
+    /// Half-closes once everything queued is written (FIN); reading goes on.
+    virtual void shutdownWrite() = 0;
+    /// Closes at once, dropping what is queued; no callback follows.
+    virtual void abort() = 0;
+    virtual bool isOpen() const = 0;
+
+    virtual QHostAddress peerAddress() const = 0;
+    virtual quint16 peerPort() const = 0;
+    virtual QHostAddress localAddress() const = 0;
+    virtual quint16 localPort() const = 0;
+    virtual bool isEncrypted() const = 0;
+
+protected:
+    ByteStream() = default;
+    Listener *m_listener = nullptr;
+};

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "bytestream.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QList>
+
+#include <memory>
+
+class QSocketNotifier;
+
+/// A ByteStream over a connected, non-blocking POSIX socket descriptor: reads into the thread's
+/// shared scratch buffer, writes straight to the kernel and keeps only the unsent tail (by
+/// reference). An idle stream holds one read notifier and no buffers. POSIX only: adopt()
+/// returns nullptr elsewhere.
+class FdStream final : public ByteStream {
+public:
+    /// Takes ownership of `fd`, an accepted and connected socket (closed on failure too): sets
+    /// O_NONBLOCK and TCP_NODELAY, reads both addresses once, starts reading.
+    static std::unique_ptr<FdStream> adopt(int fd);
+    ~FdStream() override;
+
+    void write(const QByteArray &data) override;
+    void write(const QByteArray &head, const QByteArray &body) override;
+    qint64 bytesToWrite() const override { return m_queuedBytes; }
+    void setReadingPaused(bool paused) override;
+    void shutdownWrite() override;
+    void abort() override;
+    bool isOpen() const override { return m_fd >= 0; }
+
+    QHostAddress peerAddress() const override { return m_peerAddress; }
+    quint16 peerPort() const override { return m_peerPort; }
+    QHostAddress localAddress() const override { return m_localAddress; }
+    quint16 localPort() const override { return m_localPort; }
+    bool isEncrypted() const override { return false; }
+
+    int descriptor() const { return m_fd; }
+
+private:
+    explicit FdStream(int fd);
+
+    void onReadable();
+    void onWritable();
+    void send(const QByteArray *parts, int count); // writes now what the kernel takes
+    void flushQueue();
+    void enqueue(const QByteArray &data, qsizetype offset);
+    void ensureWriteNotifier();
+    void dropWriteNotifier();
+    void dispose(std::unique_ptr<QSocketNotifier> &notifier);
+    void writeFailed(int error);
+    void closeWith(CloseReason reason, const QString &detail);
+    void release(); // closes the descriptor, drops the notifiers and the queue
+
+    int m_fd = -1;
+    std::unique_ptr<QSocketNotifier> m_readNotifier;
+    std::unique_ptr<QSocketNotifier> m_writeNotifier; // only while bytes are queued
+    QList<QByteArray> m_queue;                        // unsent data, by reference
+    qsizetype m_headOffset = 0;                       // bytes of m_queue.first() already sent
+    qint64 m_queuedBytes = 0;
+    bool m_readingPaused = false;
+    bool m_shutdownPending = false; // shutdownWrite() once the queue is empty
+    bool m_writeClosed = false;     // shutdownWrite() was called: later writes are dropped
+    bool m_writeFailed = false;     // reported from the event loop (never inside write())
+    bool m_closeReported = false;
+    bool *m_deleted = nullptr;
+    QHostAddress m_peerAddress;
+    QHostAddress m_localAddress;
+    quint16 m_peerPort = 0;
+    quint16 m_localPort = 0;
+};
