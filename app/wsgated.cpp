@@ -2,7 +2,9 @@
 
 #include "config/configuration.h"
 #include "engine/engine.h"
+#include "loop/enginedispatcher.h"
 
+#include <QAbstractEventDispatcher>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QSocketNotifier>
@@ -42,6 +44,10 @@ void onSignal(int) {
 } // namespace
 
 int main(int argc, char *argv[]) {
+    // The engine runs on this thread: an epoll dispatcher, installed before the application
+    // creates Qt's (which scans every socket notifier on every wakeup).
+    if (QAbstractEventDispatcher *dispatcher = createEngineEventDispatcher())
+        QCoreApplication::setEventDispatcher(dispatcher);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("wsgated"));
     QCoreApplication::setOrganizationName(QStringLiteral("wsgate"));
@@ -115,5 +121,9 @@ int main(int argc, char *argv[]) {
         std::fprintf(stderr, "wsgated: %s\n", error.toLocal8Bit().constData());
         return 1;
     }
+    writeLine(
+        QStringLiteral("info"),
+        QStringLiteral("event dispatcher: %1")
+            .arg(QLatin1String(engineEventDispatcherName(QAbstractEventDispatcher::instance()))));
     return app.exec();
 }

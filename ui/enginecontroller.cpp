@@ -5,9 +5,11 @@
 #include "fpm/managedphp.h"
 #include "gateway/gateway.h"
 #include "http/httpserver.h"
+#include "loop/enginedispatcher.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
 
+#include <QAbstractEventDispatcher>
 #include <QEventLoop>
 #include <QMetaEnum>
 #include <QMetaObject>
@@ -34,6 +36,8 @@ EngineController::EngineController(QObject *parent)
     qRegisterMetaType<EngineSample>();
     qRegisterMetaType<FpmSample>();
     m_thread.setObjectName(QStringLiteral("wsgate-engine"));
+    if (QAbstractEventDispatcher *dispatcher = createEngineEventDispatcher())
+        m_thread.setEventDispatcher(dispatcher); // the thread owns it
     m_thread.start();
     m_timer.setInterval(SampleIntervalMs);
     connect(&m_timer, &QTimer::timeout, this, &EngineController::tick);

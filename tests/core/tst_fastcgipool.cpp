@@ -1,5 +1,6 @@
 #include "fakefastcgiserver.h"
 #include "fastcgi/fastcgipool.h"
+#include "testmain.h"
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -592,5 +593,5 @@ void TestFastCgiPool::bigBodiesBothWays() {
     QVERIFY(results.responses[0].body == big);
 }
 
-QTEST_GUILESS_MAIN(TestFastCgiPool)
+WSGATE_TEST_MAIN(TestFastCgiPool)
 #include "tst_fastcgipool.moc"

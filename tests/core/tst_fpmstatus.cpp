@@ -1,4 +1,5 @@
 #include "fpm/fpmstatus.h"
+#include "testmain.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -364,5 +365,5 @@ void TestFpmStatus::countsComeFromTheProcessList() {
     QVERIFY(!plain->countFromProcesses());
 }
 
-QTEST_GUILESS_MAIN(TestFpmStatus)
+WSGATE_TEST_MAIN(TestFpmStatus)
 #include "tst_fpmstatus.moc"

@@ -1,4 +1,5 @@
 #include "http/httprequestparser.h"
+#include "testmain.h"
 
 #include <QTest>
 
@@ -561,5 +562,5 @@ void TestHttpRequestParser::garbageNeverCrashes() {
     }
 }
 
-QTEST_GUILESS_MAIN(TestHttpRequestParser)
+WSGATE_TEST_MAIN(TestHttpRequestParser)
 #include "tst_httprequestparser.moc"

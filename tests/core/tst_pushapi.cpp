@@ -1,6 +1,7 @@
 #include "gateway/messagerouter.h"
 #include "http/httpserver.h"
 #include "http/pushapi.h"
+#include "testmain.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -733,5 +734,5 @@ void TestPushApi::errorsAreSignalledAndCounted() {
     QCOMPARE(m_server->counters().requests, quint64(2));
 }
 
-QTEST_GUILESS_MAIN(TestPushApi)
+WSGATE_TEST_MAIN(TestPushApi)
 #include "tst_pushapi.moc"

@@ -1,5 +1,6 @@
 #include "fastcgi/fastcgipool.h"
 #include "phpfpmfixture.h"
+#include "testmain.h"
 
 #include <QCryptographicHash>
 #include <QElapsedTimer>
@@ -364,5 +365,5 @@ void TestFastCgiPoolFpm::timeoutMidStdoutReportsWhatCame() {
     QVERIFY(r.body.isEmpty());
 }
 
-QTEST_GUILESS_MAIN(TestFastCgiPoolFpm)
+WSGATE_TEST_MAIN(TestFastCgiPoolFpm)
 #include "tst_fastcgipool_fpm.moc"

@@ -1,6 +1,7 @@
 #include "fastcgi/fastcgipool.h"
 #include "fpm/fpmpoller.h"
 #include "phpfpmfixture.h"
+#include "testmain.h"
 
 #include <QFile>
 #include <QSignalSpy>
@@ -369,5 +370,5 @@ void TestFpmPoller::unreachable() {
     QVERIFY(poller.warnings().isEmpty());
 }
 
-QTEST_GUILESS_MAIN(TestFpmPoller)
+WSGATE_TEST_MAIN(TestFpmPoller)
 #include "tst_fpmpoller.moc"

@@ -5,6 +5,7 @@
 #include "gateway/gateway.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
+#include "testmain.h"
 
 #include <QDeadlineTimer>
 #include <QJsonDocument>
@@ -437,5 +438,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestGateway)
+WSGATE_TEST_MAIN(TestGateway)
 #include "tst_gateway.moc"

@@ -6,6 +6,7 @@
 #include "config/configuration.h"
 #include "gateway/gateway.h"
 #include "observe/metrics.h"
+#include "testmain.h"
 
 #include <QDir>
 #include <QFile>
@@ -506,5 +507,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestGatewayEvents)
+WSGATE_TEST_MAIN(TestGatewayEvents)
 #include "tst_gatewayevents.moc"

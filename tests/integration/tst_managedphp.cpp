@@ -1,6 +1,7 @@
 #include "fastcgi/fastcgipool.h"
 #include "fpm/managedphp.h"
 #include "phpfpmfixture.h"
+#include "testmain.h"
 
 #include <QDir>
 #include <QFile>
@@ -292,5 +293,5 @@ void TestManagedPhp::brokenConfigFailsAfterRetries() {
     QCOMPARE(php.pid(), 0);
 }
 
-QTEST_GUILESS_MAIN(TestManagedPhp)
+WSGATE_TEST_MAIN(TestManagedPhp)
 #include "tst_managedphp.moc"
