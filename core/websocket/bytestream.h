@@ -5,6 +5,10 @@
 #include <QHostAddress>
 #include <QString>
 
+#include <atomic>
+
+class QTcpSocket;
+
 /// A connected, non-blocking byte stream: the transport under one client connection.
 ///
 /// Writes go to the kernel at once; only what it does not take is kept, by reference
@@ -59,7 +63,25 @@ public:
     virtual quint16 localPort() const = 0;
     virtual bool isEncrypted() const = 0;
 
+    /// Gives the connection to a QTcpSocket (the HTTP server serves it from here) before
+    /// anything was written; the stream is closed afterwards, without a callback. Null when it
+    /// cannot.
+    virtual QTcpSocket *detachToQtSocket() = 0;
+
+    /// Every stream adds its queued bytes to this counter (the gateway-wide outbound budget);
+    /// set once, before the first write.
+    void setQueuedBytesCounter(std::atomic<qint64> *counter) { m_queuedCounter = counter; }
+
 protected:
     ByteStream() = default;
+    /// Implementations report every change of bytesToWrite() here.
+    void queuedBytesChanged(qint64 delta) {
+        if (m_queuedCounter && delta)
+            m_queuedCounter->fetch_add(delta, std::memory_order_relaxed);
+    }
+
     Listener *m_listener = nullptr;
+
+private:
+    std::atomic<qint64> *m_queuedCounter = nullptr;
 };

@@ -185,7 +185,7 @@ void FdStream::enqueue(const QByteArray &data, qsizetype offset) {
     if (m_queue.isEmpty())
         m_headOffset = offset;
     m_queue.append(data);
-    m_queuedBytes += data.size() - offset;
+    setQueued(m_queuedBytes + data.size() - offset);
 }
 
 void FdStream::flushQueue() {
@@ -207,7 +207,7 @@ void FdStream::flushQueue() {
             return;
         }
         qint64 sent = n;
-        m_queuedBytes -= n;
+        setQueued(m_queuedBytes - n);
         while (sent > 0 && !m_queue.isEmpty()) {
             const qsizetype left = m_queue.first().size() - m_headOffset;
             if (sent < left) {
@@ -289,7 +289,7 @@ void FdStream::writeFailed(int error) {
     m_writeFailed = true;
     m_queue = QList<QByteArray>();
     m_headOffset = 0;
-    m_queuedBytes = 0;
+    setQueued(0);
     dropWriteNotifier();
     // Never call the listener from inside its own write(): report from the event loop.
     const QString detail = QString::fromLocal8Bit(std::strerror(error));
@@ -325,8 +325,30 @@ void FdStream::release() {
     m_fd = -1;
     m_queue = QList<QByteArray>();
     m_headOffset = 0;
-    m_queuedBytes = 0;
+    setQueued(0);
     m_shutdownPending = false;
+}
+
+void FdStream::setQueued(qint64 bytes) {
+    queuedBytesChanged(bytes - m_queuedBytes);
+    m_queuedBytes = bytes;
+}
+
+QTcpSocket *FdStream::detachToQtSocket() {
+    if (m_fd < 0 || !m_queue.isEmpty())
+        return nullptr;
+    auto *socket = new QTcpSocket;
+    dispose(m_readNotifier);
+    dispose(m_writeNotifier);
+    const int fd = m_fd;
+    m_fd = -1;
+    m_closeReported = true;
+    if (!socket->setSocketDescriptor(fd)) {
+        ::close(fd);
+        delete socket;
+        return nullptr;
+    }
+    return socket;
 }
 
 #else // !Q_OS_UNIX
@@ -343,5 +365,9 @@ void FdStream::write(const QByteArray &, const QByteArray &) {}
 void FdStream::setReadingPaused(bool) {}
 void FdStream::shutdownWrite() {}
 void FdStream::abort() {}
+QTcpSocket *FdStream::detachToQtSocket() {
+    return nullptr;
+}
+void FdStream::setQueued(qint64) {}
 
 #endif // Q_OS_UNIX

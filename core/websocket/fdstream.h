@@ -34,6 +34,7 @@ public:
     QHostAddress localAddress() const override { return m_localAddress; }
     quint16 localPort() const override { return m_localPort; }
     bool isEncrypted() const override { return false; }
+    QTcpSocket *detachToQtSocket() override;
 
     int descriptor() const { return m_fd; }
 
@@ -50,7 +51,8 @@ private:
     void dispose(std::unique_ptr<QSocketNotifier> &notifier);
     void writeFailed(int error);
     void closeWith(CloseReason reason, const QString &detail);
-    void release(); // closes the descriptor, drops the notifiers and the queue
+    void release();               // closes the descriptor, drops the notifiers and the queue
+    void setQueued(qint64 bytes); // m_queuedBytes, told to the budget
 
     int m_fd = -1;
     std::unique_ptr<QSocketNotifier> m_readNotifier;

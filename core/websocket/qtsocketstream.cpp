@@ -50,6 +50,9 @@ QtSocketStream::QtSocketStream(std::unique_ptr<QTcpSocket> socket)
 QtSocketStream::~QtSocketStream() {
     if (m_deleted)
         *m_deleted = true;
+    queuedBytesChanged(-m_accounted);
+    if (!m_socket)
+        return; // detached
     for (const auto &c : std::as_const(m_connections))
         QObject::disconnect(c);
     // Queued deliveries have the socket as context: they die with it.
@@ -88,6 +91,7 @@ void QtSocketStream::write(const QByteArray &data) {
         return;
     m_socket->write(data);
     m_hadQueued = m_hadQueued || bytesToWrite() > 0;
+    account();
 }
 
 void QtSocketStream::write(const QByteArray &head, const QByteArray &body) {
@@ -98,6 +102,24 @@ void QtSocketStream::write(const QByteArray &head, const QByteArray &body) {
     if (!body.isEmpty())
         m_socket->write(body);
     m_hadQueued = m_hadQueued || bytesToWrite() > 0;
+    account();
+}
+
+void QtSocketStream::account() {
+    const qint64 now = bytesToWrite();
+    queuedBytesChanged(now - m_accounted);
+    m_accounted = now;
+}
+
+QTcpSocket *QtSocketStream::detachToQtSocket() {
+    if (m_closed || bytesToWrite() > 0)
+        return nullptr;
+    m_closed = true;
+    for (const auto &c : std::as_const(m_connections))
+        QObject::disconnect(c);
+    m_connections.clear();
+    QCoreApplication::removePostedEvents(m_socket.get(), QEvent::MetaCall);
+    return m_socket.release();
 }
 
 qint64 QtSocketStream::bytesToWrite() const {
@@ -110,6 +132,7 @@ qint64 QtSocketStream::bytesToWrite() const {
 }
 
 void QtSocketStream::onBytesWritten() {
+    account();
     if (m_closed || !m_hadQueued || bytesToWrite() > 0)
         return;
     m_hadQueued = false;
@@ -169,6 +192,7 @@ void QtSocketStream::abort() {
         QObject::disconnect(c);
     m_connections.clear();
     m_socket->abort();
+    account();
 }
 
 bool QtSocketStream::isOpen() const {
@@ -182,6 +206,7 @@ void QtSocketStream::onGone(CloseReason reason, const QString &detail) {
     for (const auto &c : std::as_const(m_connections))
         QObject::disconnect(c);
     m_connections.clear();
+    account();
     if (m_listener)
         m_listener->onStreamClosed(reason, detail);
 }

@@ -30,6 +30,7 @@ public:
     QHostAddress localAddress() const override;
     quint16 localPort() const override;
     bool isEncrypted() const override;
+    QTcpSocket *detachToQtSocket() override;
 
     QTcpSocket *socket() const { return m_socket.get(); }
 
@@ -38,6 +39,7 @@ private:
     void onBytesWritten();
     void onGone(CloseReason reason, const QString &detail);
     void maybeShutdown();
+    void account(); // tells the budget how bytesToWrite() moved
 
     std::unique_ptr<QTcpSocket> m_socket;
     QList<QMetaObject::Connection> m_connections;
@@ -47,4 +49,5 @@ private:
     bool m_writeClosed = false;
     bool m_closed = false; // onStreamClosed() was called, or abort()
     bool *m_deleted = nullptr;
+    qint64 m_accounted = 0; // bytesToWrite() as last told to the budget
 };
