@@ -7,6 +7,7 @@
 
 #include <QCoreApplication>
 #include <QSocketNotifier>
+#include <QTcpSocket>
 
 #include <cerrno>
 #include <cstring>
