@@ -5,6 +5,7 @@
 #include "fpm/managedphp.h"
 #include "gateway/gateway.h"
 #include "http/httpserver.h"
+#include "http/messagerouterdelivery.h"
 #include "http/pushapi.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
@@ -216,7 +217,8 @@ bool Engine::start(QString *error) {
         PushApiOptions pushOptions;
         pushOptions.token = c.pushToken.toUtf8();
         pushOptions.maxMessageBytes = c.maxMessageBytes;
-        m_pushApi = std::make_unique<PushApi>(m_gateway.get(), pushOptions);
+        m_pushApi = std::make_unique<PushApi>(
+            new MessageRouterDelivery(m_gateway.get(), m_gateway.get()), pushOptions);
         m_pushApi->setMetricsProvider([this] { return metricsText(); });
         m_pushApi->setFpmStatusProvider([this]() -> std::optional<QJsonObject> {
             if (!m_fpmPoller)

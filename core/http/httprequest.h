@@ -24,8 +24,9 @@ struct HttpRequest {
     bool chunked = false;
     bool keepAlive = true;
     bool expectsContinue = false;
-    bool upgrade = false; // Upgrade + Connection: upgrade (or CONNECT): another protocol follows
-    QString peer;         // "address:port", filled by the server, empty otherwise
+    bool upgrade = false;  // Upgrade + Connection: upgrade (or CONNECT): another protocol follows
+    QString peer;          // "address:port", filled by the server, empty otherwise
+    quint16 localPort = 0; // the port the request arrived on, filled by the server; 0: unknown
 
     /// First value of a header (name compared case-insensitively); empty when absent.
     QByteArray header(QByteArrayView name) const;

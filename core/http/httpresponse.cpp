@@ -155,6 +155,8 @@ QByteArray HttpResponse::reasonPhrase(int status) {
         return "Unsupported Media Type";
     case 417:
         return "Expectation Failed";
+    case 421:
+        return "Misdirected Request";
     case 426:
         return "Upgrade Required";
     case 429:

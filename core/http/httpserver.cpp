@@ -1,6 +1,9 @@
 #include "http/httpserver.h"
 
+#include "http/httpanswerqueue.h"
+
 #include <QDateTime>
+#include <QPointer>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -28,6 +31,8 @@ constexpr qint64 kReadChunkBytes = 64 * 1024;
 constexpr qint64 kSocketReadBufferBytes = 256 * 1024;
 // Refused connections linger to deliver their 503; past this many they are dropped outright.
 constexpr int kMaxRefusedLingering = 64;
+// Requests of one connection waiting for their answers; parsing pauses beyond this.
+constexpr size_t kMaxPipelinedRequests = 16;
 // The sweep runs at a quarter of the shortest timeout, within these bounds.
 constexpr int kMinSweepIntervalMs = 10;
 constexpr int kMaxSweepIntervalMs = 1'000;
@@ -67,15 +72,27 @@ HttpServer::ClientError kindOf(HttpRequestParser::Error e) {
 struct HttpServer::Connection {
     QTcpSocket *socket = nullptr;
     HttpRequestParser parser;
-    QByteArray input;       // last chunk read from the socket
+    QByteArray input;       // last chunk read from the socket (or handed to adopt())
     qsizetype inputPos = 0; // bytes of `input` already fed
     Phase phase = Phase::Idle;
     qint64 deadlineMs = 0;
+    HttpAnswerQueue answers;
+    quint64 serial = 0;
+    QHostAddress address;
+    QString peer;
     bool fresh = true; // no request seen yet
     bool refused = false;
+    bool anonymous = false; // counted in m_admission
+    bool authorized = false;
+    bool probation = false;
+    ClientError probationReason = ClientError::TooManyConnections;
+    bool currentAuthorized = false; // of the request being parsed
+    bool closeAfterCurrent = false; // the request being parsed is the connection's last
+    bool readingStopped = false;    // a closing answer is queued: parse nothing more
+    bool continueOwed = false;      // "100 Continue" waits for earlier answers
+    bool processing = false;        // inside process(): no re-entry
     bool writeShut = false;
     bool dead = false; // disconnected; erased on the next turn
-    QString peer;
 };
 
 HttpServer::HttpServer(QObject *parent)
@@ -85,7 +102,9 @@ HttpServer::HttpServer(const Options &options, QObject *parent)
     : QObject(parent)
     , m_options(options)
     , m_server(new QTcpServer(this))
-    , m_sweepTimer(new QTimer(this)) {
+    , m_sweepTimer(new QTimer(this))
+    , m_admission(options.maxConnections - options.reservedConnections,
+                  options.maxConnectionsPerAddress) {
     m_clock.start();
     connect(m_server, &QTcpServer::newConnection, this, &HttpServer::onNewConnection);
     connect(m_server, &QTcpServer::acceptError, this, [this](QAbstractSocket::SocketError) {
@@ -93,8 +112,9 @@ HttpServer::HttpServer(const Options &options, QObject *parent)
         QMetaObject::invokeMethod(
             this, [this, message] { emit acceptError(message); }, Qt::QueuedConnection);
     });
-    const int shortest = std::min({m_options.headTimeoutMs, m_options.bodyTimeoutMs,
-                                   m_options.idleTimeoutMs, m_options.lingerTimeoutMs});
+    const int shortest =
+        std::min({m_options.headTimeoutMs, m_options.bodyTimeoutMs, m_options.idleTimeoutMs,
+                  m_options.lingerTimeoutMs, m_options.handlerTimeoutMs});
     m_sweepTimer->setInterval(std::clamp(shortest / 4, kMinSweepIntervalMs, kMaxSweepIntervalMs));
     connect(m_sweepTimer, &QTimer::timeout, this, &HttpServer::sweep);
 }
@@ -112,6 +132,10 @@ void HttpServer::setHeadCheck(HeadCheck check) {
     m_headCheck = std::move(check);
 }
 
+void HttpServer::setAuthorizer(Authorizer authorizer) {
+    m_authorizer = std::move(authorizer);
+}
+
 bool HttpServer::listen(const QHostAddress &address, quint16 port) {
     if (!m_server->listen(address, port))
         return false;
@@ -123,12 +147,16 @@ void HttpServer::close() {
     m_server->close();
     m_sweepTimer->stop();
     for (auto &entry : m_connections) {
+        entry.second->dead = true; // responders still holding it see a dead connection
         entry.first->disconnect(this);
         entry.first->abort();
         entry.first->deleteLater();
     }
     m_connections.clear();
+    m_openCount = 0;
     m_refusedCount = 0;
+    m_admission = ConnectionAdmission(m_options.maxConnections - m_options.reservedConnections,
+                                      m_options.maxConnectionsPerAddress);
 }
 
 bool HttpServer::isListening() const {
@@ -155,46 +183,111 @@ HttpServer::Connection *HttpServer::find(QTcpSocket *socket) {
 void HttpServer::onNewConnection() {
     // Drain everything: QTcpServer keeps only maxPendingConnections (30) waiting.
     while (QTcpSocket *socket = m_server->nextPendingConnection())
-        accept(socket);
+        accept(socket, {});
 }
 
-void HttpServer::adopt(QTcpSocket *socket) {
+void HttpServer::adopt(QTcpSocket *socket, const QByteArray &alreadyRead) {
     socket->setParent(m_server); // as if this server had accepted it
     if (!m_sweepTimer->isActive())
         m_sweepTimer->start();
-    accept(socket);
+    accept(socket, alreadyRead);
 }
 
-void HttpServer::accept(QTcpSocket *socket) {
-    auto c = std::make_unique<Connection>();
+void HttpServer::accept(QTcpSocket *socket, const QByteArray &alreadyRead) {
+    auto c = std::make_shared<Connection>();
     c->socket = socket;
     c->peer = peerOf(socket);
+    c->address = socket->peerAddress();
+    c->serial = m_nextSerial++;
     c->parser = HttpRequestParser(m_options.limits);
+    c->input = alreadyRead;
     socket->setReadBufferSize(kSocketReadBufferBytes);
     connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
     connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] { onBytesWritten(socket); });
-    connect(socket, &QTcpSocket::disconnected, this, [this, socket] { onDisconnected(socket); });
-    Connection &ref = *c;
-    const bool refuse = connectionCount() >= m_options.maxConnections;
-    if (refuse && m_refusedCount >= kMaxRefusedLingering) {
+    connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+        const auto it = m_connections.find(socket);
+        if (it != m_connections.end())
+            markDead(*it->second);
+    });
+    const bool full = m_openCount >= m_options.maxConnections && !evictOneOnProbation();
+    if (full && m_refusedCount >= kMaxRefusedLingering) {
         ++m_counters.errors[size_t(ClientError::TooManyConnections)];
         socket->disconnect(this);
         socket->abort();
         socket->deleteLater();
         return;
     }
+    Connection &ref = *c;
     m_connections.emplace(socket, std::move(c));
-    if (refuse) {
+    if (full) {
         ref.refused = true;
         ++m_refusedCount;
         failRequest(ref, ClientError::TooManyConnections, 503, "service_unavailable",
                     QStringLiteral("too many connections"));
         return;
     }
+    ++m_openCount;
     ++m_counters.connectionsAccepted;
+    if (m_authorizer) {
+        ref.anonymous = true;
+        const ConnectionAdmission::Verdict v = m_admission.enter(ref.address);
+        ref.probation = v != ConnectionAdmission::Verdict::Admitted;
+        if (v == ConnectionAdmission::Verdict::OverAddressLimit)
+            ref.probationReason = ClientError::TooManyFromAddress;
+    }
     setPhase(ref, Phase::Idle, m_options.headTimeoutMs);
-    if (socket->bytesAvailable() > 0)
+    if (!ref.input.isEmpty() || socket->bytesAvailable() > 0)
         process(ref);
+}
+
+bool HttpServer::evictOneOnProbation() {
+    Connection *oldest = nullptr;
+    for (const auto &entry : m_connections) {
+        Connection *c = entry.second.get();
+        if (c->probation && !c->dead && !c->refused && (!oldest || c->serial < oldest->serial))
+            oldest = c;
+    }
+    if (!oldest)
+        return false;
+    ++m_counters.evicted;
+    ++m_counters.errors[size_t(oldest->probationReason)];
+    report(oldest->probationReason, oldest->peer,
+           QStringLiteral("anonymous connection dropped for a newcomer (server full)"));
+    QTcpSocket *socket = oldest->socket;
+    markDead(*oldest);
+    socket->abort();
+    return true;
+}
+
+void HttpServer::leaveAnonymous(Connection &c) {
+    if (c.anonymous)
+        m_admission.leave(c.address);
+    c.anonymous = false;
+}
+
+void HttpServer::markDead(Connection &c) {
+    if (c.dead)
+        return;
+    c.dead = true;
+    leaveAnonymous(c);
+    if (!c.refused)
+        --m_openCount;
+    c.answers.clear();
+    QTcpSocket *socket = c.socket;
+    // Erased on the next turn: this can fire from inside process() or sweep().
+    QMetaObject::invokeMethod(
+        this,
+        [this, socket] {
+            const auto found = m_connections.find(socket);
+            if (found == m_connections.end())
+                return;
+            if (found->second->refused)
+                --m_refusedCount;
+            m_connections.erase(found);
+            socket->disconnect(this);
+            socket->deleteLater();
+        },
+        Qt::QueuedConnection);
 }
 
 void HttpServer::onReadyRead(QTcpSocket *socket) {
@@ -221,42 +314,26 @@ void HttpServer::onBytesWritten(QTcpSocket *socket) {
         process(*c); // resume pipelined requests held back while output was backlogged
 }
 
-void HttpServer::onDisconnected(QTcpSocket *socket) {
-    const auto it = m_connections.find(socket);
-    if (it == m_connections.end() || it->second->dead)
-        return;
-    it->second->dead = true;
-    // Erased on the next turn: this can fire from inside process() or sweep().
-    QMetaObject::invokeMethod(
-        this,
-        [this, socket] {
-            const auto found = m_connections.find(socket);
-            if (found == m_connections.end())
-                return;
-            if (found->second->refused)
-                --m_refusedCount;
-            m_connections.erase(found);
-            socket->disconnect(this);
-            socket->deleteLater();
-        },
-        Qt::QueuedConnection);
-}
-
 void HttpServer::setPhase(Connection &c, Phase phase, int timeoutMs) {
     c.phase = phase;
     c.deadlineMs = m_clock.elapsed() + timeoutMs;
 }
 
 void HttpServer::process(Connection &c) {
+    if (c.processing)
+        return; // an answer given synchronously from inside the loop below: it goes on
+    c.processing = true;
     bool mustFeed = false; // after HeadersComplete the parser needs a call even with no bytes
-    while (!c.dead && c.phase != Phase::Closing) {
+    while (!c.dead && c.phase != Phase::Closing && !c.readingStopped) {
         if (c.socket->bytesToWrite() > m_options.maxPendingOutputBytes)
-            return; // onBytesWritten resumes
+            break; // onBytesWritten resumes
+        if (c.answers.size() >= kMaxPipelinedRequests)
+            break; // flush() resumes
         if (c.inputPos >= c.input.size() && !mustFeed) {
             c.input = c.socket->read(kReadChunkBytes);
             c.inputPos = 0;
             if (c.input.isEmpty())
-                return;
+                break;
         }
         mustFeed = false;
         const auto r = c.parser.feed(QByteArrayView(c.input).sliced(c.inputPos));
@@ -265,71 +342,169 @@ void HttpServer::process(Connection &c) {
         case HttpRequestParser::Status::Incomplete:
             if (c.phase == Phase::Idle && r.consumed > 0)
                 setPhase(c, Phase::Head, m_options.headTimeoutMs);
+            else if (c.phase == Phase::Body && r.consumed > 0)
+                c.continueOwed = false; // the client sends its body without waiting
             break;
-        case HttpRequestParser::Status::HeadersComplete: {
-            c.fresh = false;
+        case HttpRequestParser::Status::HeadersComplete:
             mustFeed = true;
-            setPhase(c, Phase::Body, m_options.bodyTimeoutMs);
-            HttpRequest head = c.parser.request();
-            if (!head.bodyExpected())
-                break;
-            head.peer = c.peer;
-            if (m_headCheck) {
-                if (std::optional<HttpResponse> early = m_headCheck(head)) {
-                    ++m_counters.earlyResponses;
-                    respond(c, head, std::move(*early), true);
-                    return;
-                }
-            }
-            // Only when nothing of the body is here yet, and never to HTTP/1.0 (RFC 9110 10.1.1).
-            if (head.expectsContinue && head.versionMinor >= 1 && c.inputPos >= c.input.size() &&
-                c.socket->bytesAvailable() == 0) {
-                c.socket->write("HTTP/1.1 100 Continue\r\n\r\n");
-                ++m_counters.continuesSent;
-            }
+            onHead(c); // when it answers from the head, reading stops and the loop ends
             break;
-        }
         case HttpRequestParser::Status::Complete: {
             HttpRequest request = c.parser.takeRequest();
             c.parser.reset();
-            request.peer = c.peer;
-            ++m_counters.requests;
-            HttpResponse response;
-            try {
-                response = m_handler ? m_handler(request)
-                                     : HttpResponse::jsonError(404, "not_found", "no handler");
-            } catch (const std::exception &e) {
-                ++m_counters.errors[size_t(ClientError::HandlerFailed)];
-                report(ClientError::HandlerFailed, c.peer, QString::fromUtf8(e.what()));
-                response = HttpResponse::jsonError(500, "internal_error", "handler failed");
-            }
-            const bool close = !request.keepAlive || response.closeConnection();
-            respond(c, request, std::move(response), close);
-            if (!close)
-                setPhase(c, Phase::Idle, m_options.idleTimeoutMs);
+            c.continueOwed = false;
+            setPhase(c, Phase::Idle, m_options.idleTimeoutMs);
+            dispatch(c, std::move(request));
             break;
         }
         case HttpRequestParser::Status::Error: {
             const auto e = c.parser.error();
             failRequest(c, kindOf(e), HttpRequestParser::statusCodeFor(e),
                         HttpRequestParser::errorName(e), QString::fromUtf8(c.parser.errorDetail()));
+            break;
+        }
+        }
+    }
+    c.processing = false;
+}
+
+// A head is complete: admission, authorization, head check, 100-continue.
+void HttpServer::onHead(Connection &c) {
+    c.fresh = false;
+    setPhase(c, Phase::Body, m_options.bodyTimeoutMs);
+    HttpRequest head = c.parser.request();
+    head.peer = c.peer;
+    head.localPort = c.socket->localPort();
+    c.currentAuthorized = !m_authorizer || m_authorizer(head);
+    if (c.currentAuthorized) {
+        c.authorized = true;
+        c.probation = false;
+        leaveAnonymous(c);
+    }
+    if (c.probation) {
+        ++m_counters.errors[size_t(c.probationReason)];
+        report(c.probationReason, c.peer,
+               QStringLiteral("anonymous connection beyond the limit for anonymous clients"));
+        enqueueFinal(c, head,
+                     HttpResponse::jsonError(503, "service_unavailable",
+                                             QStringLiteral("too many connections")));
+        return;
+    }
+    c.closeAfterCurrent = !head.keepAlive || (m_options.closeUnauthorized && !c.currentAuthorized);
+    if (!head.bodyExpected())
+        return;
+    if (m_headCheck) {
+        if (std::optional<HttpResponse> early = m_headCheck(head)) {
+            ++m_counters.earlyResponses;
+            enqueueFinal(c, head, std::move(*early));
             return;
         }
+    }
+    // Only when nothing of the body is here yet, and never to HTTP/1.0 (RFC 9110 10.1.1); an
+    // interim answer must not overtake the final answers to earlier requests.
+    if (head.expectsContinue && head.versionMinor >= 1 && c.inputPos >= c.input.size() &&
+        c.socket->bytesAvailable() == 0) {
+        if (c.answers.isEmpty()) {
+            c.socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+            ++m_counters.continuesSent;
+        } else {
+            c.continueOwed = true;
         }
     }
 }
 
-void HttpServer::respond(Connection &c, const HttpRequest &request, HttpResponse response,
-                         bool close) {
-    HttpResponse::Framing framing;
-    framing.keepAlive = !close;
-    framing.http10 = request.versionMajor == 1 && request.versionMinor == 0;
-    framing.includeBody = request.method != "HEAD";
-    if (m_options.dateHeader)
-        framing.date = QDateTime::currentDateTimeUtc();
-    c.socket->write(response.toBytes(framing));
-    if (close)
-        startClosing(c);
+void HttpServer::dispatch(Connection &c, HttpRequest request) {
+    request.peer = c.peer;
+    request.localPort = c.socket->localPort();
+    ++m_counters.requests;
+    HttpAnswerQueue::Entry entry;
+    entry.http10 = request.versionMajor == 1 && request.versionMinor == 0;
+    entry.includeBody = request.method != "HEAD";
+    entry.close = c.closeAfterCurrent;
+    entry.deadlineMs = m_clock.elapsed() + m_options.handlerTimeoutMs;
+    const quint64 sequence = c.answers.add(std::move(entry));
+    if (c.closeAfterCurrent)
+        c.readingStopped = true;
+
+    // The responder reaches the connection only while both it and this server exist.
+    const std::weak_ptr<Connection> weak = m_connections.at(c.socket);
+    const QPointer<HttpServer> server(this);
+    auto state = std::make_shared<HttpResponder::State>();
+    state->send = [server, weak, sequence](HttpResponse &&response) {
+        const std::shared_ptr<Connection> connection = weak.lock();
+        if (server && connection && !connection->dead)
+            server->answer(*connection, sequence, std::move(response));
+    };
+    state->waiting = [server, weak, sequence] {
+        const std::shared_ptr<Connection> connection = weak.lock();
+        return server && connection && !connection->dead && connection->answers.isWaiting(sequence);
+    };
+    const HttpResponder respond{state};
+    try {
+        if (m_handler)
+            m_handler(request, respond);
+        else
+            respond(HttpResponse::jsonError(404, "not_found", QStringLiteral("no handler")));
+    } catch (const std::exception &e) {
+        ++m_counters.errors[size_t(ClientError::HandlerFailed)];
+        report(ClientError::HandlerFailed, c.peer, QString::fromUtf8(e.what()));
+        respond(HttpResponse::jsonError(500, "internal_error", QStringLiteral("handler failed")));
+    }
+}
+
+void HttpServer::answer(Connection &c, quint64 sequence, HttpResponse &&response) {
+    if (c.answers.answer(sequence, std::move(response)))
+        flush(c);
+}
+
+// Writes the answers at the front of the queue that are ready, in order.
+void HttpServer::flush(Connection &c) {
+    while (!c.dead) {
+        std::optional<HttpAnswerQueue::Entry> e = c.answers.takeReady();
+        if (!e)
+            break;
+        const int status = e->response->status();
+        const bool close = e->close || e->response->closeConnection() ||
+                           (m_options.closeOnClientError && status >= 400 && status < 500);
+        HttpResponse::Framing framing;
+        framing.keepAlive = !close;
+        framing.http10 = e->http10;
+        framing.includeBody = e->includeBody;
+        if (m_options.dateHeader)
+            framing.date = QDateTime::currentDateTimeUtc();
+        c.socket->write(e->response->toBytes(framing));
+        if (close) {
+            c.answers.clear(); // later requests are never answered: the connection ends here
+            c.readingStopped = true;
+            startClosing(c);
+            return;
+        }
+    }
+    if (c.dead || !c.answers.isEmpty())
+        return;
+    if (c.continueOwed && c.phase == Phase::Body) {
+        c.continueOwed = false;
+        c.socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+        ++m_counters.continuesSent;
+    }
+    if (c.phase == Phase::Idle)
+        setPhase(c, Phase::Idle, m_options.idleTimeoutMs); // idle from the last answer on
+    if (!c.processing && (c.inputPos < c.input.size() || c.socket->bytesAvailable() > 0))
+        process(c); // pipelined requests held back by kMaxPipelinedRequests
+}
+
+// Queues an answer the server gives itself (refusal, error, early answer): the connection's
+// last, after the answers to earlier requests.
+void HttpServer::enqueueFinal(Connection &c, const HttpRequest &request, HttpResponse response) {
+    HttpAnswerQueue::Entry entry;
+    entry.http10 = request.versionMajor == 1 && request.versionMinor == 0;
+    entry.includeBody = request.method != "HEAD";
+    entry.close = true;
+    entry.response = std::move(response);
+    c.answers.add(std::move(entry));
+    c.readingStopped = true;
+    setPhase(c, Phase::Idle, m_options.idleTimeoutMs); // no more reading: no head/body timer
+    flush(c);
 }
 
 void HttpServer::failRequest(Connection &c, ClientError kind, int status, QByteArrayView code,
@@ -337,7 +512,7 @@ void HttpServer::failRequest(Connection &c, ClientError kind, int status, QByteA
     ++m_counters.errors[size_t(kind)];
     report(kind, c.peer, detail);
     HttpRequest unknown; // the head may be unparsed: answer as HTTP/1.1, closing
-    respond(c, unknown, HttpResponse::jsonError(status, code, detail), true);
+    enqueueFinal(c, unknown, HttpResponse::jsonError(status, code, detail));
 }
 
 void HttpServer::startClosing(Connection &c) {
@@ -358,14 +533,29 @@ void HttpServer::shutdownWrite(Connection &c) {
 
 void HttpServer::sweep() {
     const qint64 now = m_clock.elapsed();
+    // Idle while answers are outstanding is not idleness: the handler timeout bounds it.
+    const auto phaseDue = [now](const Connection &c) {
+        return c.deadlineMs <= now && !(c.phase == Phase::Idle && !c.answers.isEmpty());
+    };
     std::vector<QTcpSocket *> due;
     for (const auto &entry : m_connections) {
-        if (!entry.second->dead && entry.second->deadlineMs <= now)
+        const Connection &c = *entry.second;
+        if (!c.dead && (phaseDue(c) || c.answers.hasExpired(now)))
             due.push_back(entry.first);
     }
+    const HttpResponse timeout = HttpResponse::jsonError(
+        504, "gateway_timeout",
+        QStringLiteral("no answer within %1 ms").arg(m_options.handlerTimeoutMs));
     for (QTcpSocket *socket : due) {
         Connection *c = find(socket);
         if (!c)
+            continue;
+        if (const int expired = c->answers.expire(now, timeout)) {
+            m_counters.errors[size_t(ClientError::HandlerTimeout)] += quint64(expired);
+            report(ClientError::HandlerTimeout, c->peer, QStringLiteral("handler did not answer"));
+            flush(*c);
+        }
+        if (c->dead || !phaseDue(*c))
             continue;
         switch (c->phase) {
         case Phase::Idle:
@@ -416,8 +606,12 @@ const char *HttpServer::clientErrorName(ClientError error) {
         return "body_timeout";
     case ClientError::TooManyConnections:
         return "too_many_connections";
+    case ClientError::TooManyFromAddress:
+        return "too_many_from_address";
     case ClientError::HandlerFailed:
         return "handler_failed";
+    case ClientError::HandlerTimeout:
+        return "handler_timeout";
     case ClientError::Count:
         break;
     }

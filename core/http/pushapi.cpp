@@ -1,31 +1,26 @@
 #include "http/pushapi.h"
 
-#include "gateway/messagerouter.h"
+#include "gateway/delivery.h"
 #include "http/httpserver.h"
+#include "http/pushanswer.h"
+#include "http/pushfields.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QJsonParseError>
-#include <QStringDecoder>
-
-#include <cmath>
 
 namespace {
 
-// client_id, user and group names: generous, but bounded before they reach the router.
+// client_id, user and group names: generous, but bounded before they reach the delivery.
 constexpr qsizetype kMaxNameBytes = 256;
 // A close frame carries at most 125 payload bytes, two of them the code.
 constexpr qsizetype kMaxCloseReasonBytes = 123;
 constexpr int kDefaultCloseCode = 1000;
+// The API on the public port: anonymous connections one address may hold, and the share of
+// the connection slots kept for authorized clients (PHP's pushes).
+constexpr int kPublicMaxAnonymousPerAddress = 8;
+constexpr int kPublicReservedDivisor = 4;
 
 const QByteArray kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
-
-bool isValidUtf8(QByteArrayView bytes) {
-    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
-    const QString decoded = decoder.decode(bytes);
-    Q_UNUSED(decoded);
-    return !decoder.hasError();
-}
 
 // Same time whatever the first differing byte: the token is not leaked by timing.
 bool constantTimeEquals(QByteArrayView a, QByteArrayView b) {
@@ -33,56 +28,6 @@ bool constantTimeEquals(QByteArrayView a, QByteArrayView b) {
     for (qsizetype i = 0; i < b.size(); ++i)
         diff |= unsigned(uchar(i < a.size() ? a[i] : 0) ^ uchar(b[i]));
     return diff == 0;
-}
-
-QByteArray mediaTypeOf(const QByteArray &contentType) {
-    const qsizetype semicolon = contentType.indexOf(';');
-    return (semicolon < 0 ? contentType : contentType.left(semicolon)).trimmed().toLower();
-}
-
-std::optional<bool> parseFlag(const QByteArray &value) {
-    const QByteArray v = value.trimmed().toLower();
-    if (v.isEmpty() || v == "0" || v == "false" || v == "no" || v == "off")
-        return false;
-    if (v == "1" || v == "true" || v == "yes" || v == "on")
-        return true;
-    return std::nullopt;
-}
-
-std::optional<int> parseInt(const QByteArray &value) {
-    const QByteArray v = value.trimmed();
-    if (v.isEmpty() || v.size() > 9)
-        return std::nullopt;
-    for (char c : v) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-    }
-    return v.toInt();
-}
-
-// JSON values become the same bytes a form would carry; objects and arrays stay JSON text,
-// so {"message": {...}} sends that JSON, as a PHP caller passing an array would expect.
-QByteArray fieldBytes(const QJsonValue &v) {
-    switch (v.type()) {
-    case QJsonValue::String:
-        return v.toString().toUtf8();
-    case QJsonValue::Bool:
-        return v.toBool() ? "true" : "false";
-    case QJsonValue::Double: {
-        const double d = v.toDouble();
-        if (std::floor(d) == d && std::fabs(d) < 9.0e15)
-            return QByteArray::number(qint64(d));
-        return QByteArray::number(d, 'g', 17);
-    }
-    case QJsonValue::Array:
-        return QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact);
-    case QJsonValue::Object:
-        return QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact);
-    case QJsonValue::Null:
-    case QJsonValue::Undefined:
-        break;
-    }
-    return {};
 }
 
 HttpResponse error(int status, QByteArrayView code, const QString &message) {
@@ -93,27 +38,35 @@ HttpResponse missing(const char *field) {
     return error(400, "missing_field", QStringLiteral("%1 is required").arg(QLatin1String(field)));
 }
 
-QJsonObject counts(const DeliveryResult &r) {
-    return {{"ok", true},
-            {"matched", r.matched},
-            {"delivered", r.delivered},
-            {"buffer_full", r.bufferFull}};
+bool isValidUtf8(QByteArrayView bytes) {
+    return PushFields::isValidUtf8(bytes);
 }
 
 } // namespace
 
-PushApi::PushApi(MessageRouter *router, const PushApiOptions &options, QObject *parent)
+PushApi::PushApi(Delivery *delivery, const PushApiOptions &options, QObject *parent)
     : QObject(parent)
-    , m_router(router)
-    , m_options(options) {}
+    , m_delivery(delivery)
+    , m_options(options)
+    , m_trust(options.allowedHosts, options.allowIpLiteralHosts, options.allowedOrigins) {}
 
 PushApi::~PushApi() = default;
+
+HttpServer::Options PushApi::publicServerOptions(HttpServer::Options base) {
+    base.closeOnClientError = true;
+    base.closeUnauthorized = true;
+    base.maxConnectionsPerAddress = kPublicMaxAnonymousPerAddress;
+    base.reservedConnections = base.maxConnections / kPublicReservedDivisor;
+    return base;
+}
 
 void PushApi::attach(HttpServer *server, const QByteArray &prefix) {
     if (!m_server)
         m_server = server;
+    server->setAuthorizer([this](const HttpRequest &r) { return authorizes(r); });
     if (prefix.isEmpty()) {
-        server->setHandler([this](const HttpRequest &r) { return handle(r); });
+        server->setHandler(
+            [this](const HttpRequest &r, HttpResponder respond) { handle(r, std::move(respond)); });
         server->setHeadCheck([this](const HttpRequest &r) { return checkHead(r); });
         return;
     }
@@ -124,9 +77,12 @@ void PushApi::attach(HttpServer *server, const QByteArray &prefix) {
         r.path = r.path.mid(prefix.size());
         return r;
     };
-    server->setHandler([this, strip](const HttpRequest &r) {
+    server->setHandler([this, strip](const HttpRequest &r, HttpResponder respond) {
         const std::optional<HttpRequest> routed = strip(r);
-        return routed ? handle(*routed) : error(404, "not_found", QStringLiteral("no such route"));
+        if (routed)
+            handle(*routed, std::move(respond));
+        else
+            respond(error(404, "not_found", QStringLiteral("no such route")));
     });
     server->setHeadCheck([this, strip](const HttpRequest &r) -> std::optional<HttpResponse> {
         const std::optional<HttpRequest> routed = strip(r);
@@ -199,15 +155,21 @@ QByteArray PushApi::labelOf(Route route) {
     return "unmatched";
 }
 
-bool PushApi::authorized(const HttpRequest &request) const {
+bool PushApi::hasToken(const HttpRequest &request) const {
     const QByteArray auth = request.header("Authorization");
     if (auth.size() < 7 || QByteArrayView(auth).first(7).compare("Bearer ", Qt::CaseInsensitive))
         return false;
     return constantTimeEquals(QByteArrayView(auth).sliced(7).trimmed(), m_options.token);
 }
 
+bool PushApi::authorizes(const HttpRequest &head) const {
+    return !m_trust.check(head) && (m_options.token.isEmpty() || hasToken(head));
+}
+
 std::optional<HttpResponse> PushApi::preflight(const HttpRequest &request, Route route) const {
-    if (!m_options.token.isEmpty() && route != Route::Health && !authorized(request)) {
+    if (std::optional<HttpResponse> untrusted = m_trust.check(request))
+        return untrusted;
+    if (!m_options.token.isEmpty() && route != Route::Health && !hasToken(request)) {
         HttpResponse r =
             error(401, "unauthorized", QStringLiteral("send Authorization: Bearer <token>"));
         r.setHeader("WWW-Authenticate", request.hasHeader("Authorization")
@@ -230,14 +192,21 @@ std::optional<HttpResponse> PushApi::preflight(const HttpRequest &request, Route
         r.setHeader("Allow", post ? "POST" : "GET, HEAD");
         return r;
     }
-    if (post && (request.bodyExpected() || !request.body.isEmpty())) {
-        const QByteArray type = mediaTypeOf(request.header("Content-Type"));
-        if (type != "application/x-www-form-urlencoded" && type != "application/json")
-            return error(415, "unsupported_media_type",
-                         QStringLiteral("send application/x-www-form-urlencoded or "
-                                        "application/json (got \"%1\")")
-                             .arg(QString::fromUtf8(type)));
+    const bool hasBody = request.bodyExpected() || !request.body.isEmpty();
+    if (!post) {
+        if (hasBody)
+            return error(400, "bad_request",
+                         QStringLiteral("%1 takes no body").arg(QString::fromUtf8(labelOf(route))));
+        return std::nullopt;
     }
+    // Even without a body: a form a web page can send without asking (no-cors) carries none of
+    // these types, or a body; and an empty POST has no fields to act on anyway.
+    const QByteArray type = PushFields::mediaTypeOf(request.header("Content-Type"));
+    if (type != "application/x-www-form-urlencoded" && type != "application/json")
+        return error(415, "unsupported_media_type",
+                     QStringLiteral("send application/x-www-form-urlencoded or "
+                                    "application/json (got \"%1\")")
+                         .arg(QString::fromUtf8(type)));
     return std::nullopt;
 }
 
@@ -245,81 +214,71 @@ std::optional<HttpResponse> PushApi::checkHead(const HttpRequest &head) {
     const Route route = routeOf(head.path);
     std::optional<HttpResponse> refusal = preflight(head, route);
     if (refusal)
-        return finish(head, route, std::move(*refusal));
-    return std::nullopt;
+        count(Call{route, head.peer, head.method, head.path.left(kMaxNameBytes), {}}, *refusal);
+    return refusal;
 }
 
-HttpResponse PushApi::handle(const HttpRequest &request) {
-    const Route route = routeOf(request.path);
-    if (std::optional<HttpResponse> refusal = preflight(request, route))
-        return finish(request, route, std::move(*refusal));
-    return finish(request, route, dispatch(request, route));
+void PushApi::handle(const HttpRequest &request, HttpResponder respond) {
+    const Call call{routeOf(request.path), request.peer, request.method,
+                    request.path.left(kMaxNameBytes), std::move(respond)};
+    if (std::optional<HttpResponse> refusal = preflight(request, call.route))
+        return finish(this, call, std::move(*refusal));
+    dispatch(request, call);
 }
 
-std::optional<HttpResponse> PushApi::readFields(const HttpRequest &request, Fields *fields) const {
-    if (m_options.queryFieldsOnPost && !request.query.isEmpty()) {
-        const auto pairs = HttpRequest::parseUrlEncoded(request.query);
-        if (!pairs)
-            return error(400, "bad_request", QStringLiteral("malformed query string"));
-        for (const auto &p : *pairs)
-            fields->insert(p.first, p.second);
-    }
-    if (request.body.isEmpty())
-        return std::nullopt;
-    if (mediaTypeOf(request.header("Content-Type")) == "application/json") {
-        QJsonParseError parseError;
-        const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
-        if (parseError.error != QJsonParseError::NoError || !doc.isObject())
-            return error(400, "bad_request",
-                         parseError.error != QJsonParseError::NoError
-                             ? QStringLiteral("malformed JSON: %1").arg(parseError.errorString())
-                             : QStringLiteral("the JSON body must be an object"));
-        const QJsonObject object = doc.object();
-        for (auto it = object.begin(); it != object.end(); ++it) {
-            if (it.value().isNull())
-                continue;
-            fields->insert(it.key().toUtf8(), fieldBytes(it.value()));
-        }
-        return std::nullopt;
-    }
-    const auto pairs = HttpRequest::parseUrlEncoded(request.body);
-    if (!pairs)
-        return error(400, "bad_request", QStringLiteral("malformed form body"));
-    for (const auto &p : *pairs)
-        fields->insert(p.first, p.second); // the last of repeated fields wins, as in PHP
-    return std::nullopt;
-}
-
-HttpResponse PushApi::dispatch(const HttpRequest &request, Route route) {
-    const bool needsRouter =
+void PushApi::dispatch(const HttpRequest &request, const Call &call) {
+    const Route route = call.route;
+    const bool needsDelivery =
         route != Route::Health && route != Route::Metrics && route != Route::Fpm;
-    if (needsRouter && !m_router)
-        return error(503, "unavailable", QStringLiteral("the gateway is not running"));
+    if (needsDelivery && !m_delivery)
+        return finish(this, call,
+                      error(503, "unavailable", QStringLiteral("the gateway is not running")));
 
-    Fields fields;
+    // Fields never come from the query string of a POST: a page can put them there without
+    // any body or media type (a no-cors "form"), and the query lands in access logs.
+    PushFields fields;
     if (request.method == "POST") {
-        if (std::optional<HttpResponse> bad = readFields(request, &fields))
-            return *bad;
+        if (std::optional<HttpResponse> bad = PushFields::parse(request, &fields))
+            return finish(this, call, std::move(*bad));
+        if (fields.isEmpty() && !request.query.isEmpty())
+            return finish(this, call,
+                          error(400, "missing_field",
+                                QStringLiteral("send the fields in the body (form or JSON): the "
+                                               "query string of a POST is ignored")));
     }
+    const QPointer<PushApi> self(this);
     switch (route) {
     case Route::Send:
-        return send(fields);
+        return send(fields, call);
     case Route::Broadcast:
-        return broadcast(fields);
+        return broadcast(fields, call);
     case Route::Close:
-        return closeClient(fields);
+        return closeClient(fields, call);
     case Route::Join:
-        return membership(fields, true);
+        return membership(fields, true, call);
     case Route::Leave:
-        return membership(fields, false);
-    case Route::Clients: {
-        const QJsonArray list = m_router->clientList();
-        return HttpResponse::json(200, {{"count", list.size()}, {"clients", list}});
-    }
+        return membership(fields, false, call);
+    case Route::Clients:
+        return m_delivery->clients([self, call](const QList<ClientInfo> &list) {
+            QJsonArray clients;
+            for (const ClientInfo &info : list)
+                clients.append(info.toJson());
+            finish(self, call,
+                   HttpResponse::json(200, {{"count", clients.size()}, {"clients", clients}}));
+        });
     case Route::Client:
-        return client(request);
+        return client(request, call);
     case Route::Groups:
-        return HttpResponse::json(200, {{"groups", m_router->groupList()}});
+        return m_delivery->groups([self, call](const QHash<QString, QList<QByteArray>> &groups) {
+            QJsonObject object;
+            for (auto it = groups.begin(); it != groups.end(); ++it) {
+                QJsonArray members;
+                for (const QByteArray &id : it.value())
+                    members.append(QString::fromLatin1(id));
+                object.insert(it.key(), members);
+            }
+            finish(self, call, HttpResponse::json(200, {{"groups", object}}));
+        });
     case Route::Health: {
         QJsonObject health{{"status", "ok"}};
         if (m_healthProvider) {
@@ -327,33 +286,36 @@ HttpResponse PushApi::dispatch(const HttpRequest &request, Route route) {
             for (auto it = extra.begin(); it != extra.end(); ++it)
                 health.insert(it.key(), it.value());
         }
-        return HttpResponse::json(200, health);
+        return finish(this, call, HttpResponse::json(200, health));
     }
     case Route::Metrics: {
         QByteArray text = m_metricsProvider ? m_metricsProvider() : QByteArray();
         if (!text.isEmpty() && !text.endsWith('\n'))
             text += '\n';
-        return HttpResponse::text(200, text + ownMetricsText(), kPrometheusContentType);
+        return finish(this, call,
+                      HttpResponse::text(200, text + ownMetricsText(), kPrometheusContentType));
     }
     case Route::Fpm: {
         const std::optional<QJsonObject> status =
             m_fpmStatusProvider ? m_fpmStatusProvider() : std::nullopt;
         if (!status)
-            return error(503, "fpm_status_unknown",
-                         QStringLiteral("no PHP-FPM pool status has been read yet"));
-        return HttpResponse::json(200, *status);
+            return finish(this, call,
+                          error(503, "fpm_status_unknown",
+                                QStringLiteral("no PHP-FPM pool status has been read yet")));
+        return finish(this, call, HttpResponse::json(200, *status));
     }
     case Route::Unmatched:
         break;
     }
-    return error(404, "not_found", QStringLiteral("no such route"));
+    finish(this, call, error(404, "not_found", QStringLiteral("no such route")));
 }
 
-std::optional<HttpResponse> PushApi::readMessage(const Fields &fields, OutboundMessage *out) const {
+std::optional<HttpResponse> PushApi::readMessage(const PushFields &fields,
+                                                 OutboundMessage *out) const {
     if (!fields.contains("message"))
         return missing("message");
     const QByteArray message = fields.value("message");
-    const auto binary = parseFlag(fields.value("binary"));
+    const auto binary = fields.flag("binary");
     if (!binary)
         return error(400, "bad_request", QStringLiteral("binary must be 0 or 1"));
     if (message.size() > m_options.maxMessageBytes)
@@ -367,127 +329,141 @@ std::optional<HttpResponse> PushApi::readMessage(const Fields &fields, OutboundM
     return std::nullopt;
 }
 
-HttpResponse PushApi::send(const Fields &fields) {
+void PushApi::send(const PushFields &fields, const Call &call) {
     OutboundMessage out;
     if (auto refused = readMessage(fields, &out))
-        return *refused;
+        return finish(this, call, std::move(*refused));
+    const std::optional<bool> wait = fields.flag("wait");
+    if (!wait)
+        return finish(this, call, error(400, "bad_request", QStringLiteral("wait must be 0 or 1")));
 
     const QByteArray clientId = fields.value("client_id");
     const QByteArray user = fields.value("user");
     const QByteArray group = fields.value("group");
     const int targets = int(!clientId.isEmpty()) + int(!user.isEmpty()) + int(!group.isEmpty());
     if (targets == 0)
-        return missing("client_id, user or group");
+        return finish(this, call, missing("client_id, user or group"));
     if (targets > 1)
-        return error(400, "bad_request",
-                     QStringLiteral("give only one of client_id, user and group"));
+        return finish(this, call,
+                      error(400, "bad_request",
+                            QStringLiteral("give only one of client_id, user and group")));
     if (clientId.size() > kMaxNameBytes || user.size() > kMaxNameBytes ||
         group.size() > kMaxNameBytes)
-        return error(400, "bad_request",
-                     QStringLiteral("names are at most %1 bytes").arg(kMaxNameBytes));
+        return finish(this, call,
+                      error(400, "bad_request",
+                            QStringLiteral("names are at most %1 bytes").arg(kMaxNameBytes)));
     if (!isValidUtf8(user) || !isValidUtf8(group))
-        return error(400, "invalid_utf8", QStringLiteral("user and group must be UTF-8"));
+        return finish(this, call,
+                      error(400, "invalid_utf8", QStringLiteral("user and group must be UTF-8")));
 
-    if (!clientId.isEmpty()) {
-        const DeliveryResult r = m_router->sendToClient(clientId, out);
-        if (r.matched == 0)
-            return error(404, "unknown_client", QStringLiteral("no client with that id"));
-        if (r.bufferFull > 0)
-            return error(503, "client_buffer_full",
-                         QStringLiteral("the client's send buffer is full; message dropped"));
-        if (r.delivered == 0)
-            return error(503, "not_delivered", QStringLiteral("the client is closing"));
-        return HttpResponse::text(200, "Message sent"); // the Go design's exact body
-    }
-    const DeliveryResult r = !user.isEmpty() ? m_router->sendToUser(QString::fromUtf8(user), out)
-                                             : m_router->sendToGroup(QString::fromUtf8(group), out);
-    // Partial delivery is reported in the counts; a total refusal is an error, never silent.
-    if (r.delivered == 0 && r.bufferFull > 0) {
-        QJsonObject body = counts(r);
-        body.insert("ok", false);
-        body.insert("error", "client_buffer_full");
-        body.insert("message", "every matched client's send buffer is full; message dropped");
-        return HttpResponse::json(503, body);
-    }
-    return HttpResponse::json(200, counts(r));
+    PushTarget target;
+    if (!clientId.isEmpty())
+        target = {PushTarget::Kind::Client, clientId};
+    else if (!user.isEmpty())
+        target = {PushTarget::Kind::User, user};
+    else
+        target = {PushTarget::Kind::Group, group};
+    const bool toClient = target.kind == PushTarget::Kind::Client;
+    m_delivery->deliver(target, out, *wait,
+                        [self = QPointer<PushApi>(this), call, toClient](const DeliveryResult &r) {
+                            finish(self, call,
+                                   toClient ? PushAnswer::toClient(r) : PushAnswer::toNamed(r));
+                        });
 }
 
-HttpResponse PushApi::broadcast(const Fields &fields) {
+void PushApi::broadcast(const PushFields &fields, const Call &call) {
     OutboundMessage out;
     if (auto refused = readMessage(fields, &out))
-        return *refused;
-    return HttpResponse::json(200, counts(m_router->broadcast(out)));
+        return finish(this, call, std::move(*refused));
+    const std::optional<bool> wait = fields.flag("wait");
+    if (!wait)
+        return finish(this, call, error(400, "bad_request", QStringLiteral("wait must be 0 or 1")));
+    m_delivery->deliver({PushTarget::Kind::Everyone, {}}, out, *wait,
+                        [self = QPointer<PushApi>(this), call](const DeliveryResult &r) {
+                            finish(self, call, PushAnswer::toEveryone(r));
+                        });
 }
 
-HttpResponse PushApi::closeClient(const Fields &fields) {
+void PushApi::closeClient(const PushFields &fields, const Call &call) {
     const QByteArray clientId = fields.value("client_id");
     if (clientId.isEmpty())
-        return missing("client_id");
+        return finish(this, call, missing("client_id"));
     int code = kDefaultCloseCode;
     if (fields.contains("code")) {
-        const std::optional<int> parsed = parseInt(fields.value("code"));
+        const std::optional<int> parsed = fields.integer("code");
         if (!parsed || !isValidCloseCode(*parsed))
-            return error(400, "invalid_close_code",
-                         QStringLiteral("code must be 1000-1003, 1007-1014 or 3000-4999"));
+            return finish(this, call,
+                          error(400, "invalid_close_code",
+                                QStringLiteral("code must be 1000-1003, 1007-1014 or 3000-4999")));
         code = *parsed;
     }
     const QByteArray reason = fields.value("reason");
     if (reason.size() > kMaxCloseReasonBytes || !isValidUtf8(reason))
-        return error(
-            400, "invalid_close_reason",
-            QStringLiteral("reason must be UTF-8, at most %1 bytes").arg(kMaxCloseReasonBytes));
-    if (!m_router->closeClient(clientId, code, QString::fromUtf8(reason)))
-        return error(404, "unknown_client", QStringLiteral("no client with that id"));
-    return HttpResponse::json(200, {{"ok", true}});
+        return finish(this, call,
+                      error(400, "invalid_close_reason",
+                            QStringLiteral("reason must be UTF-8, at most %1 bytes")
+                                .arg(kMaxCloseReasonBytes)));
+    m_delivery->closeClient(clientId, code, reason,
+                            [self = QPointer<PushApi>(this), call](bool known) {
+                                finish(self, call, PushAnswer::found(known));
+                            });
 }
 
-HttpResponse PushApi::membership(const Fields &fields, bool join) {
+void PushApi::membership(const PushFields &fields, bool join, const Call &call) {
     const QByteArray clientId = fields.value("client_id");
     const QByteArray group = fields.value("group");
     if (clientId.isEmpty())
-        return missing("client_id");
+        return finish(this, call, missing("client_id"));
     if (group.isEmpty())
-        return missing("group");
+        return finish(this, call, missing("group"));
     if (group.size() > kMaxNameBytes || !isValidUtf8(group))
-        return error(400, "bad_request",
-                     QStringLiteral("group must be UTF-8, at most %1 bytes").arg(kMaxNameBytes));
-    const QString name = QString::fromUtf8(group);
-    const bool ok =
-        join ? m_router->joinGroup(clientId, name) : m_router->leaveGroup(clientId, name);
-    if (!ok)
-        return error(404, "unknown_client", QStringLiteral("no client with that id"));
-    return HttpResponse::json(200, {{"ok", true}});
+        return finish(
+            this, call,
+            error(400, "bad_request",
+                  QStringLiteral("group must be UTF-8, at most %1 bytes").arg(kMaxNameBytes)));
+    m_delivery->setMembership(clientId, QString::fromUtf8(group), join,
+                              [self = QPointer<PushApi>(this), call](bool known) {
+                                  finish(self, call, PushAnswer::found(known));
+                              });
 }
 
-HttpResponse PushApi::client(const HttpRequest &request) {
+void PushApi::client(const HttpRequest &request, const Call &call) {
     const std::optional<QByteArray> id = HttpRequest::percentDecoded(request.path.mid(9));
     if (!id || id->isEmpty() || id->size() > kMaxNameBytes)
-        return error(400, "bad_request", QStringLiteral("malformed client id"));
-    const QJsonObject info = m_router->clientInfo(*id);
-    if (info.isEmpty())
-        return error(404, "unknown_client", QStringLiteral("no client with that id"));
-    return HttpResponse::json(200, info);
+        return finish(this, call, error(400, "bad_request", QStringLiteral("malformed client id")));
+    m_delivery->client(
+        *id, [self = QPointer<PushApi>(this), call](const std::optional<ClientInfo> &info) {
+            finish(self, call,
+                   info ? HttpResponse::json(200, info->toJson()) : PushAnswer::unknownClient());
+        });
 }
 
-HttpResponse PushApi::finish(const HttpRequest &request, Route route, HttpResponse response) {
+void PushApi::finish(const QPointer<PushApi> &api, const Call &call, HttpResponse response) {
+    if (!call.respond.isPending())
+        return; // answered meanwhile (504) or the connection is gone: nobody to tell
+    if (api)
+        api->count(call, response);
+    call.respond(std::move(response));
+}
+
+void PushApi::count(const Call &call, const HttpResponse &response) {
     const int status = response.status();
-    ++m_counts[{labelOf(route), status}];
-    if (status >= 400) {
-        QByteArray code;
-        QString message;
-        const QJsonDocument doc = QJsonDocument::fromJson(response.body());
-        if (doc.isObject()) {
-            code = doc.object().value("error").toString().toUtf8();
-            message = doc.object().value("message").toString();
-        }
-        const QString peer = request.peer;
-        const QByteArray method = request.method;
-        const QByteArray path = request.path.left(kMaxNameBytes);
-        QMetaObject::invokeMethod(
-            this, [=] { emit requestFailed(peer, method, path, status, code, message); },
-            Qt::QueuedConnection);
+    ++m_counts[{labelOf(call.route), status}];
+    if (status < 400)
+        return;
+    QByteArray code;
+    QString message;
+    const QJsonDocument doc = QJsonDocument::fromJson(response.body());
+    if (doc.isObject()) {
+        code = doc.object().value("error").toString().toUtf8();
+        message = doc.object().value("message").toString();
     }
-    return response;
+    QMetaObject::invokeMethod(
+        this,
+        [this, peer = call.peer, method = call.method, path = call.path, status, code, message] {
+            emit requestFailed(peer, method, path, status, code, message);
+        },
+        Qt::QueuedConnection);
 }
 
 QList<PushApi::RequestCount> PushApi::requestCounts() const {

@@ -1,180 +1,32 @@
-#include "gateway/messagerouter.h"
-#include "http/httpserver.h"
-#include "http/pushapi.h"
+#include "pushtestsupport.h"
 #include "testmain.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QSignalSpy>
-#include <QTcpSocket>
-#include <QTest>
 
-#include <memory>
-#include <optional>
+using namespace pushtest;
 
-namespace {
-
-/// Records every call; results configurable per test.
-class FakeRouter final : public MessageRouter {
-public:
-    struct Send {
-        QByteArray target; // "client:ID", "user:U", "group:G", "all"
-        OutboundMessage message;
-    };
-    QSet<QByteArray> clients{"c1", "c/2 x"};
-    QSet<QByteArray> fullClients; // known, but their send buffer is full
-    DeliveryResult userResult{2, 2, 0};
-    DeliveryResult groupResult{3, 1, 2};
-    DeliveryResult broadcastResult{5, 5, 0};
-    QList<Send> sends;
-    QList<std::tuple<QByteArray, int, QString>> closes;
-    QList<std::tuple<QByteArray, QString, bool>> memberships;
-
-    DeliveryResult sendToClient(const QByteArray &id, const OutboundMessage &m) override {
-        sends.append({"client:" + id, m});
-        if (fullClients.contains(id))
-            return {1, 0, 1};
-        return clients.contains(id) ? DeliveryResult{1, 1, 0} : DeliveryResult{};
-    }
-    DeliveryResult sendToUser(const QString &user, const OutboundMessage &m) override {
-        sends.append({"user:" + user.toUtf8(), m});
-        return userResult;
-    }
-    DeliveryResult sendToGroup(const QString &group, const OutboundMessage &m) override {
-        sends.append({"group:" + group.toUtf8(), m});
-        return groupResult;
-    }
-    DeliveryResult broadcast(const OutboundMessage &m) override {
-        sends.append({"all", m});
-        return broadcastResult;
-    }
-    bool closeClient(const QByteArray &id, int code, const QString &reason) override {
-        closes.append({id, code, reason});
-        return clients.contains(id);
-    }
-    bool joinGroup(const QByteArray &id, const QString &group) override {
-        memberships.append({id, group, true});
-        return clients.contains(id);
-    }
-    bool leaveGroup(const QByteArray &id, const QString &group) override {
-        memberships.append({id, group, false});
-        return clients.contains(id);
-    }
-    QJsonArray clientList() const override {
-        return QJsonArray{QJsonObject{{"id", "c1"}}, QJsonObject{{"id", "c/2 x"}}};
-    }
-    QJsonObject clientInfo(const QByteArray &id) const override {
-        return clients.contains(id) ? QJsonObject{{"id", QString::fromUtf8(id)}} : QJsonObject{};
-    }
-    QJsonObject groupList() const override { return {{"room", QJsonArray{"c1"}}}; }
-};
-
-struct Reply {
-    int status = 0;
-    QList<std::pair<QByteArray, QByteArray>> headers;
-    QByteArray body;
-    QByteArray header(QByteArrayView name) const {
-        for (const auto &h : headers) {
-            if (h.first.compare(name, Qt::CaseInsensitive) == 0)
-                return h.second;
-        }
-        return {};
-    }
-    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
-    QString error() const { return json().value("error").toString(); }
-};
-
-// One response off the front of `buffer`, or nullopt while incomplete.
-std::optional<Reply> takeReply(QByteArray &buffer, bool head) {
-    const qsizetype end = buffer.indexOf("\r\n\r\n");
-    if (end < 0)
-        return std::nullopt;
-    Reply r;
-    const QList<QByteArray> lines = buffer.left(end).split('\n');
-    r.status = lines.first().split(' ').value(1).toInt();
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray line = lines[i].trimmed();
-        const qsizetype colon = line.indexOf(':');
-        r.headers.append({line.left(colon), line.mid(colon + 1).trimmed()});
-    }
-    const qsizetype length = head ? 0 : r.header("Content-Length").toLongLong();
-    if (buffer.size() < end + 4 + length)
-        return std::nullopt;
-    r.body = buffer.mid(end + 4, length);
-    buffer.remove(0, end + 4 + length);
-    return r;
-}
-
-/// A raw HTTP client over QTcpSocket, waiting on the event loop only.
-class Client final {
-public:
-    explicit Client(quint16 port) { m_socket.connectToHost(QHostAddress::LocalHost, port); }
-    bool connected() {
-        return QTest::qWaitFor(
-            [this] { return m_socket.state() == QAbstractSocket::ConnectedState; }, 5000);
-    }
-    void send(const QByteArray &bytes) { m_socket.write(bytes); }
-    std::optional<Reply> reply(bool head = false) {
-        std::optional<Reply> r;
-        (void)QTest::qWaitFor(
-            [&] {
-                m_buffer += m_socket.readAll();
-                r = takeReply(m_buffer, head);
-                return r.has_value();
-            },
-            5000);
-        return r;
-    }
-    bool waitClosed() {
-        return QTest::qWaitFor(
-            [this] {
-                m_buffer += m_socket.readAll();
-                return m_socket.state() == QAbstractSocket::UnconnectedState;
-            },
-            5000);
-    }
-    QByteArray &buffer() { return m_buffer; }
-    QTcpSocket &socket() { return m_socket; }
-
-private:
-    QTcpSocket m_socket;
-    QByteArray m_buffer;
-};
-
-QByteArray request(const QByteArray &method, const QByteArray &target, const QByteArray &body = {},
-                   const QByteArray &contentType = "application/x-www-form-urlencoded",
-                   const QByteArray &extra = {}) {
-    QByteArray r = method + ' ' + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra;
-    if (!body.isEmpty() || method == "POST") {
-        if (!contentType.isEmpty())
-            r += "Content-Type: " + contentType + "\r\n";
-        r += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
-    }
-    return r + "\r\n" + body;
-}
-
-QByteArray form(const QByteArray &body) {
-    return request("POST", "/send", body);
-}
-
-} // namespace
-
-/// Push API over a real HttpServer on loopback: every route and error code, HTTP edge cases.
-class TestPushApi final : public QObject {
+/// Push API over a real HttpServer on loopback and a fake Delivery: every route and answer,
+/// answered at once, later and never.
+class TestPushApi final : public QObject, private PushApiFixture {
     Q_OBJECT
 private slots:
-    void init();
-    void cleanup();
+    void init() { startApi(); }
+    void cleanup() { stopApi(); }
 
     void sendToClientForm();
     void sendToClientJson();
     void sendBinary();
-    void sendQueryStringFields();
+    void queryFieldsAreIgnoredOnPost();
     void sendErrors_data();
     void sendErrors();
     void sendToUserAndGroup();
     void sendBufferFull();
     void broadcast();
+    void waitFlag();
+    void countsCarryNodesAndExact();
+    void deliveryErrors_data();
+    void deliveryErrors();
+    void clientOnAnotherNode();
     void closeClient();
     void closeCodes_data();
     void closeCodes();
@@ -185,61 +37,21 @@ private slots:
     void unsupportedMediaType();
     void payloadTooLarge();
     void token();
-    void expectContinue();
-    void chunkedBody();
-    void keepAliveAndPipelining();
-    void http10();
-    void garbageThenStillServing_data();
-    void garbageThenStillServing();
-    void slowSenderIsDropped();
-    void maxConnections();
+    void withoutDelivery();
+    void everyRouteAnswersLater_data();
+    void everyRouteAnswersLater();
+    void deliveryThatNeverAnswers();
     void errorsAreSignalledAndCounted();
-
-private:
-    void start(const HttpServer::Options &options = {}, const PushApiOptions &api = {});
-    Reply call(const QByteArray &bytes, bool head = false);
-
-    std::unique_ptr<FakeRouter> m_router;
-    std::unique_ptr<HttpServer> m_server;
-    std::unique_ptr<PushApi> m_api;
 };
-
-void TestPushApi::init() {
-    start();
-}
-
-void TestPushApi::cleanup() {
-    m_api.reset();
-    m_server.reset();
-    m_router.reset();
-}
-
-void TestPushApi::start(const HttpServer::Options &options, const PushApiOptions &api) {
-    cleanup();
-    m_router = std::make_unique<FakeRouter>();
-    m_server = std::make_unique<HttpServer>(options);
-    m_api = std::make_unique<PushApi>(m_router.get(), api);
-    m_api->attach(m_server.get());
-    QVERIFY(m_server->listen(QHostAddress::LocalHost, 0));
-    QVERIFY(m_server->serverPort() != 0);
-}
-
-Reply TestPushApi::call(const QByteArray &bytes, bool head) {
-    Client c(m_server->serverPort());
-    if (!c.connected())
-        return {};
-    c.send(bytes);
-    return c.reply(head).value_or(Reply{});
-}
 
 void TestPushApi::sendToClientForm() {
     const Reply r = call(form("type=server&client_id=c1&message=hi+there%21"));
     QCOMPARE(r.status, 200);
     QCOMPARE(r.body, QByteArray("Message sent"));
-    QCOMPARE(m_router->sends.size(), 1);
-    QCOMPARE(m_router->sends[0].target, QByteArray("client:c1"));
-    QCOMPARE(m_router->sends[0].message.payload, QByteArray("hi there!"));
-    QVERIFY(!m_router->sends[0].message.binary);
+    QCOMPARE(m_delivery->sends.size(), 1);
+    QCOMPARE(m_delivery->sends[0].target, QByteArray("client:c1"));
+    QCOMPARE(m_delivery->sends[0].message.payload, QByteArray("hi there!"));
+    QVERIFY(!m_delivery->sends[0].message.binary);
 }
 
 void TestPushApi::sendToClientJson() {
@@ -247,29 +59,39 @@ void TestPushApi::sendToClientJson() {
                            "application/json; charset=utf-8"));
     QCOMPARE(r.status, 200);
     QCOMPARE(r.body, QByteArray("Message sent"));
-    QCOMPARE(m_router->sends.last().message.payload, QByteArray("héllo"));
+    QCOMPARE(m_delivery->sends.last().message.payload, QByteArray("héllo"));
     // A JSON object or array as the message is sent as its JSON text.
     r = call(request("POST", "/send", R"({"client_id":"c1","message":{"a":[1,2]}})",
                      "application/json"));
     QCOMPARE(r.status, 200);
-    QCOMPARE(m_router->sends.last().message.payload, QByteArray(R"({"a":[1,2]})"));
+    QCOMPARE(m_delivery->sends.last().message.payload, QByteArray(R"({"a":[1,2]})"));
 }
 
 void TestPushApi::sendBinary() {
     Reply r = call(form("client_id=c1&binary=1&message=%00%FF%80"));
     QCOMPARE(r.status, 200);
-    QCOMPARE(m_router->sends.last().message.payload, QByteArray("\x00\xff\x80", 3));
-    QVERIFY(m_router->sends.last().message.binary);
+    QCOMPARE(m_delivery->sends.last().message.payload, QByteArray("\x00\xff\x80", 3));
+    QVERIFY(m_delivery->sends.last().message.binary);
     r = call(request("POST", "/send", R"({"client_id":"c1","message":"x","binary":true})",
                      "application/json"));
     QCOMPARE(r.status, 200);
-    QVERIFY(m_router->sends.last().message.binary);
+    QVERIFY(m_delivery->sends.last().message.binary);
 }
 
-void TestPushApi::sendQueryStringFields() {
-    const Reply r = call(request("POST", "/send?client_id=c1&message=from+query", {}, {}));
+void TestPushApi::queryFieldsAreIgnoredOnPost() {
+    // Only in the query string: as if there were no fields at all.
+    Reply r = call(request("POST", "/send?client_id=c1&message=from+query"));
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.error(), QString("missing_field"));
+    // Body fields count, the query's never fill in or override.
+    r = call(request("POST", "/send?client_id=c1&message=q", "message=from+body"));
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.error(), QString("missing_field"));
+    r = call(request("POST", "/send?client_id=nope&message=q", "client_id=c1&message=body"));
     QCOMPARE(r.status, 200);
-    QCOMPARE(m_router->sends.last().message.payload, QByteArray("from query"));
+    QCOMPARE(m_delivery->sends.size(), 1);
+    QCOMPARE(m_delivery->sends[0].target, QByteArray("client:c1"));
+    QCOMPARE(m_delivery->sends[0].message.payload, QByteArray("body"));
 }
 
 void TestPushApi::sendErrors_data() {
@@ -310,28 +132,28 @@ void TestPushApi::sendToUserAndGroup() {
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json().value("ok").toBool(), true);
     QCOMPARE(r.json().value("delivered").toInt(), 2);
-    QCOMPARE(m_router->sends.last().target, QByteArray("user:alice"));
+    QCOMPARE(m_delivery->sends.last().target, QByteArray("user:alice"));
     r = call(request("POST", "/send", R"({"group":"room","message":"x","type":"ignored"})",
                      "application/json"));
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json().value("delivered").toInt(), 1);
     QCOMPARE(r.json().value("matched").toInt(), 3);
     QCOMPARE(r.json().value("buffer_full").toInt(), 2);
-    QCOMPARE(m_router->sends.last().target, QByteArray("group:room"));
+    QCOMPARE(m_delivery->sends.last().target, QByteArray("group:room"));
     // Nobody connected is not an error: 200 with zero.
-    m_router->userResult = {};
+    m_delivery->userResult = {};
     r = call(form("user=bob&message=x"));
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json().value("delivered").toInt(), 0);
 }
 
 void TestPushApi::sendBufferFull() {
-    m_router->fullClients.insert("slow");
+    m_delivery->fullClients.insert("slow");
     Reply r = call(form("client_id=slow&message=x"));
     QCOMPARE(r.status, 503);
     QCOMPARE(r.error(), QString("client_buffer_full"));
     // Every matched connection refused: 503 too, with the counts.
-    m_router->groupResult = {2, 0, 2};
+    m_delivery->groupResult = result(2, 0, 2);
     r = call(form("group=room&message=x"));
     QCOMPARE(r.status, 503);
     QCOMPARE(r.error(), QString("client_buffer_full"));
@@ -342,20 +164,88 @@ void TestPushApi::broadcast() {
     Reply r = call(request("POST", "/broadcast", "message=all"));
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json().value("delivered").toInt(), 5);
-    QCOMPARE(m_router->sends.last().target, QByteArray("all"));
+    QCOMPARE(m_delivery->sends.last().target, QByteArray("all"));
     r = call(request("POST", "/broadcast", "binary=1"));
     QCOMPARE(r.status, 400);
     QCOMPARE(r.error(), QString("missing_field"));
 }
 
+void TestPushApi::waitFlag() {
+    QCOMPARE(call(form("group=room&message=x")).status, 200);
+    QVERIFY(!m_delivery->sends.last().waitForAll);
+    QCOMPARE(call(form("group=room&message=x&wait=1")).status, 200);
+    QVERIFY(m_delivery->sends.last().waitForAll);
+    QCOMPARE(
+        call(request("POST", "/broadcast", R"({"message":"x","wait":true})", "application/json"))
+            .status,
+        200);
+    QVERIFY(m_delivery->sends.last().waitForAll);
+    QCOMPARE(call(form("client_id=c1&message=x&wait=1")).status, 200);
+    QVERIFY(m_delivery->sends.last().waitForAll);
+    const Reply r = call(request("POST", "/broadcast", "message=x&wait=maybe"));
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.error(), QString("bad_request"));
+    QCOMPARE(m_delivery->sends.size(), 4);
+}
+
+void TestPushApi::countsCarryNodesAndExact() {
+    m_delivery->groupResult = result(4, 3, 1, 2, false);
+    Reply r = call(form("group=room&message=x"));
+    QCOMPARE(r.status, 200);
+    const QJsonObject o = r.json();
+    QCOMPARE(o.value("ok").toBool(), true);
+    QCOMPARE(o.value("matched").toInt(), 4);
+    QCOMPARE(o.value("delivered").toInt(), 3);
+    QCOMPARE(o.value("buffer_full").toInt(), 1);
+    QCOMPARE(o.value("nodes").toInt(), 2);
+    QCOMPARE(o.value("exact").toBool(true), false);
+    r = call(request("POST", "/broadcast", "message=x"));
+    QCOMPARE(r.json().value("nodes").toInt(-1), 0);
+    QCOMPARE(r.json().value("exact").toBool(false), true);
+}
+
+void TestPushApi::deliveryErrors_data() {
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::newRow("to a client") << form("client_id=c1&message=x");
+    QTest::newRow("to a user") << form("user=alice&message=x");
+    QTest::newRow("to a group") << form("group=room&message=x");
+    QTest::newRow("to everyone") << request("POST", "/broadcast", "message=x");
+}
+
+void TestPushApi::deliveryErrors() {
+    QFETCH(QByteArray, bytes);
+    DeliveryResult failed;
+    failed.error = "cluster_unavailable";
+    m_delivery->forced = failed;
+    const Reply r = call(bytes);
+    QCOMPARE(r.status, 503);
+    QCOMPARE(r.error(), QString("cluster_unavailable"));
+    QVERIFY(!r.json().value("message").toString().isEmpty());
+}
+
+void TestPushApi::clientOnAnotherNode() {
+    // Handed to the client's node, not waited for: sent as far as this node knows.
+    m_delivery->forced = result(0, 0, 0, 1, false);
+    Reply r = call(form("client_id=remote&message=x"));
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.body, QByteArray("Message sent"));
+    // Waited for (exact) and nobody had it: unknown.
+    m_delivery->forced = result(0, 0, 0, 1, true);
+    r = call(form("client_id=remote&message=x&wait=1"));
+    QCOMPARE(r.status, 404);
+    QCOMPARE(r.error(), QString("unknown_client"));
+    m_delivery->forced = result(1, 1, 0, 1, true);
+    QCOMPARE(call(form("client_id=remote&message=x&wait=1")).status, 200);
+}
+
 void TestPushApi::closeClient() {
     Reply r = call(request("POST", "/close", "client_id=c1&code=4001&reason=bye+%E2%82%AC"));
     QCOMPARE(r.status, 200);
-    QCOMPARE(m_router->closes.last(),
-             std::make_tuple(QByteArray("c1"), 4001, QString::fromUtf8("bye €")));
+    QCOMPARE(m_delivery->closes.last(),
+             std::make_tuple(QByteArray("c1"), 4001, QByteArray("bye €")));
     r = call(request("POST", "/close", "client_id=c1"));
     QCOMPARE(r.status, 200);
-    QCOMPARE(std::get<1>(m_router->closes.last()), 1000);
+    QCOMPARE(std::get<1>(m_delivery->closes.last()), 1000);
     r = call(request("POST", "/close", "client_id=zz&code=1000"));
     QCOMPARE(r.status, 404);
     QCOMPARE(r.error(), QString("unknown_client"));
@@ -386,7 +276,7 @@ void TestPushApi::closeCodes() {
     if (!valid)
         QCOMPARE(r.error(), QString("invalid_close_code"));
     else
-        QCOMPARE(std::get<1>(m_router->closes.last()), code.toInt());
+        QCOMPARE(std::get<1>(m_delivery->closes.last()), code.toInt());
 }
 
 void TestPushApi::joinLeave() {
@@ -395,8 +285,8 @@ void TestPushApi::joinLeave() {
     QCOMPARE(r.json().value("ok").toBool(), true);
     r = call(request("POST", "/leave", R"({"client_id":"c1","group":"room"})", "application/json"));
     QCOMPARE(r.status, 200);
-    QCOMPARE(m_router->memberships.size(), 2);
-    QCOMPARE(m_router->memberships[1], std::make_tuple(QByteArray("c1"), QString("room"), false));
+    QCOMPARE(m_delivery->memberships.size(), 2);
+    QCOMPARE(m_delivery->memberships[1], std::make_tuple(QByteArray("c1"), QString("room"), false));
     r = call(request("POST", "/join", "client_id=zz&group=room"));
     QCOMPARE(r.status, 404);
     QCOMPARE(r.error(), QString("unknown_client"));
@@ -471,7 +361,7 @@ void TestPushApi::unknownRouteAndMethod() {
     QCOMPARE(r.header("Allow"), QByteArray("GET, HEAD"));
     r = call(request("DELETE", "/clients/c1"));
     QCOMPARE(r.status, 405);
-    QCOMPARE(m_router->sends.size(), 0);
+    QCOMPARE(m_delivery->sends.size(), 0);
 }
 
 void TestPushApi::unsupportedMediaType() {
@@ -482,7 +372,7 @@ void TestPushApi::unsupportedMediaType() {
     QCOMPARE(r.status, 415);
     r = call(request("POST", "/send", "client_id=c1&message=x", {}));
     QCOMPARE(r.status, 415);
-    QCOMPARE(m_router->sends.size(), 0);
+    QCOMPARE(m_delivery->sends.size(), 0);
 }
 
 void TestPushApi::payloadTooLarge() {
@@ -490,7 +380,7 @@ void TestPushApi::payloadTooLarge() {
     options.limits.maxBodyBytes = 100;
     PushApiOptions api;
     api.maxMessageBytes = 10;
-    start(options, api);
+    startApi(options, api);
     Reply r = call(form("client_id=c1&message=" + QByteArray(90, 'x')));
     QCOMPARE(r.status, 413);
     QCOMPARE(r.error(), QString("payload_too_large"));
@@ -499,13 +389,13 @@ void TestPushApi::payloadTooLarge() {
     QCOMPARE(r.error(), QString("payload_too_large"));
     r = call(form("client_id=c1&message=" + QByteArray(10, 'x')));
     QCOMPARE(r.status, 200);
-    QCOMPARE(m_router->sends.size(), 1);
+    QCOMPARE(m_delivery->sends.size(), 1);
 }
 
 void TestPushApi::token() {
     PushApiOptions api;
     api.token = "s3cret";
-    start({}, api);
+    startApi({}, api);
     Reply r = call(form("client_id=c1&message=x"));
     QCOMPARE(r.status, 401);
     QCOMPARE(r.error(), QString("unauthorized"));
@@ -523,199 +413,97 @@ void TestPushApi::token() {
     r = call(request("POST", "/send", "client_id=c1&message=x", "application/x-www-form-urlencoded",
                      "Authorization: bearer s3cret\r\n"));
     QCOMPARE(r.status, 200);
-    QCOMPARE(m_router->sends.size(), 1);
+    QCOMPARE(m_delivery->sends.size(), 1);
     r = call(request("GET", "/metrics", {}, {}, "Authorization: Bearer s3cret\r\n"));
     QCOMPARE(r.status, 200);
 }
 
-void TestPushApi::expectContinue() {
-    const QByteArray body = "client_id=c1&message=continued";
-    Client c(m_server->serverPort());
-    QVERIFY(c.connected());
-    c.send(request("POST", "/send", {}, {})
-               .replace("Content-Length: 0\r\n", "") // head only
-               .replace("\r\n\r\n", "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                                    "Expect: 100-continue\r\nContent-Length: " +
-                                        QByteArray::number(body.size()) + "\r\n\r\n"));
-    std::optional<Reply> interim = c.reply(true);
-    QVERIFY(interim);
-    QCOMPARE(interim->status, 100);
-    c.send(body);
-    std::optional<Reply> final = c.reply();
-    QVERIFY(final);
-    QCOMPARE(final->status, 200);
-    QCOMPARE(m_router->sends.last().message.payload, QByteArray("continued"));
-    QCOMPARE(m_server->counters().continuesSent, quint64(1));
-
-    // Refused from the head: the final answer comes at once, no 100, body never sent.
-    PushApiOptions api;
-    api.token = "t";
-    start({}, api);
-    Client d(m_server->serverPort());
-    QVERIFY(d.connected());
-    d.send("POST /send HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-           "Expect: 100-continue\r\nContent-Length: 10\r\n\r\n");
-    std::optional<Reply> refused = d.reply();
-    QVERIFY(refused);
-    QCOMPARE(refused->status, 401);
-    QCOMPARE(refused->header("Connection"), QByteArray("close"));
-    QVERIFY(d.waitClosed());
-    QVERIFY(!d.buffer().contains("100 Continue"));
-    QCOMPARE(m_server->counters().continuesSent, quint64(0));
-
-    // Over the body limit: 413 directly.
-    HttpServer::Options options;
-    options.limits.maxBodyBytes = 5;
-    start(options);
-    Client e(m_server->serverPort());
-    QVERIFY(e.connected());
-    e.send("POST /send HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-           "Expect: 100-continue\r\nContent-Length: 10\r\n\r\n");
-    std::optional<Reply> tooLarge = e.reply();
-    QVERIFY(tooLarge);
-    QCOMPARE(tooLarge->status, 413);
-    QVERIFY(e.waitClosed());
-    QCOMPARE(m_server->counters().continuesSent, quint64(0));
-}
-
-void TestPushApi::chunkedBody() {
-    const Reply r = call("POST /send HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
-                         "Content-Type: application/json\r\n\r\n"
-                         "c\r\n{\"client_id\"\r\n"
-                         "14\r\n:\"c1\",\"message\":\"chu\r\n"
-                         "6\r\nnked\"}\r\n0\r\n\r\n");
-    QVERIFY2(r.status == 200, r.body.constData());
-    QCOMPARE(m_router->sends.last().message.payload, QByteArray("chunked"));
-}
-
-void TestPushApi::keepAliveAndPipelining() {
-    Client c(m_server->serverPort());
-    QVERIFY(c.connected());
-    for (int i = 0; i < 3; ++i) {
-        c.send(form("client_id=c1&message=" + QByteArray::number(i)));
-        const std::optional<Reply> r = c.reply();
-        QVERIFY(r);
-        QCOMPARE(r->status, 200);
-        QVERIFY(r->header("Connection").isEmpty());
+void TestPushApi::withoutDelivery() {
+    m_api = std::make_unique<PushApi>(nullptr);
+    m_api->attach(m_server.get());
+    for (const QByteArray &bytes :
+         {form("client_id=c1&message=x"), request("GET", "/clients"), request("GET", "/groups")}) {
+        const Reply r = call(bytes);
+        QCOMPARE(r.status, 503);
+        QCOMPARE(r.error(), QString("unavailable"));
     }
-    // Pipelined in one write: answered in order, including an error in the middle.
-    c.send(request("GET", "/clients/c1") + request("GET", "/nope") + request("GET", "/groups") +
-           request("GET", "/health", {}, {}, "Connection: close\r\n"));
-    const int expected[] = {200, 404, 200, 200};
-    for (int status : expected) {
-        const std::optional<Reply> r = c.reply();
-        QVERIFY(r);
-        QCOMPARE(r->status, status);
-    }
-    QVERIFY(c.waitClosed());
-    QCOMPARE(m_router->sends.size(), 3);
-    QCOMPARE(m_server->counters().connectionsAccepted, quint64(1));
+    QCOMPARE(call(request("GET", "/health")).status, 200);
 }
 
-void TestPushApi::http10() {
-    Client c(m_server->serverPort());
-    QVERIFY(c.connected());
-    c.send("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-    std::optional<Reply> r = c.reply();
-    QVERIFY(r);
-    QCOMPARE(r->header("Connection"), QByteArray("keep-alive"));
-    c.send("GET /health HTTP/1.0\r\n\r\n");
-    r = c.reply();
-    QVERIFY(r);
-    QCOMPARE(r->status, 200);
-    QCOMPARE(r->header("Connection"), QByteArray("close"));
-    QVERIFY(c.waitClosed());
-}
-
-void TestPushApi::garbageThenStillServing_data() {
+void TestPushApi::everyRouteAnswersLater_data() {
     QTest::addColumn<QByteArray>("bytes");
     QTest::addColumn<int>("status");
-    QTest::newRow("binary") << QByteArray("\x16\x03\x01\x00\xa5\x01\x00", 7) << 400;
-    QTest::newRow("no host") << QByteArray("GET /health HTTP/1.1\r\n\r\n") << 400;
-    QTest::newRow("long request line")
-        << "GET /" + QByteArray(9000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n"
-        << 414;
-    QTest::newRow("huge header") << "GET / HTTP/1.1\r\nHost: h\r\nX: " + QByteArray(70'000, 'v') +
-                                        "\r\n\r\n"
-                                 << 431;
-    QByteArray many = "GET / HTTP/1.1\r\nHost: h\r\n";
-    for (int i = 0; i < 100; ++i)
-        many += "X" + QByteArray::number(i) + ": v\r\n";
-    QTest::newRow("too many headers") << many + "\r\n" << 431;
-    QTest::newRow("gzip body") << QByteArray("POST /send HTTP/1.1\r\nHost: h\r\n"
-                                             "Transfer-Encoding: gzip\r\n\r\n")
-                               << 501;
-    QTest::newRow("HTTP/2 preface") << QByteArray("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") << 400;
-    QTest::newRow("oversized body, no 100-continue")
-        << "POST /send HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-           "Content-Length: 20000000\r\n\r\n" +
-               QByteArray(200'000, 'x')
-        << 413;
+    QTest::addColumn<QByteArray>("check"); // a body fragment
+    QTest::newRow("send to client")
+        << form("client_id=c1&message=x") << 200 << QByteArray("Message sent");
+    QTest::newRow("send to unknown client")
+        << form("client_id=zz&message=x") << 404 << QByteArray("unknown_client");
+    QTest::newRow("send to full client")
+        << form("client_id=full&message=x") << 503 << QByteArray("client_buffer_full");
+    QTest::newRow("send to user") << form("user=alice&message=x") << 200
+                                  << QByteArray("\"delivered\":2");
+    QTest::newRow("send to group")
+        << form("group=room&message=x") << 200 << QByteArray("\"matched\":3");
+    QTest::newRow("broadcast") << request("POST", "/broadcast", "message=x") << 200
+                               << QByteArray("\"delivered\":5");
+    QTest::newRow("close") << request("POST", "/close", "client_id=c1&code=4000") << 200
+                           << QByteArray("\"ok\":true");
+    QTest::newRow("close unknown")
+        << request("POST", "/close", "client_id=zz") << 404 << QByteArray("unknown_client");
+    QTest::newRow("join") << request("POST", "/join", "client_id=c1&group=g") << 200
+                          << QByteArray("\"ok\":true");
+    QTest::newRow("leave unknown")
+        << request("POST", "/leave", "client_id=zz&group=g") << 404 << QByteArray("unknown_client");
+    QTest::newRow("clients") << request("GET", "/clients") << 200 << QByteArray("\"count\":2");
+    QTest::newRow("client") << request("GET", "/clients/c1") << 200
+                            << QByteArray("\"user\":\"alice\"");
+    QTest::newRow("client unknown")
+        << request("GET", "/clients/zz") << 404 << QByteArray("unknown_client");
+    QTest::newRow("groups") << request("GET", "/groups") << 200
+                            << QByteArray("{\"groups\":{\"room\":[\"c1\"]}}");
 }
 
-void TestPushApi::garbageThenStillServing() {
+void TestPushApi::everyRouteAnswersLater() {
     QFETCH(QByteArray, bytes);
     QFETCH(int, status);
-    Client c(m_server->serverPort());
+    QFETCH(QByteArray, check);
+    m_delivery->fullClients.insert("full");
+    m_delivery->mode = FakeDelivery::Mode::Later;
+    Client c(port());
     QVERIFY(c.connected());
     c.send(bytes);
+    // Nothing before the delivery answers (a timer on the event loop).
+    QVERIFY(!c.reply(false, 0));
+    QTRY_COMPARE(m_delivery->calls, 1);
     const std::optional<Reply> r = c.reply();
     QVERIFY(r);
     QCOMPARE(r->status, status);
-    QCOMPARE(r->header("Connection"), QByteArray("close"));
-    QVERIFY(!r->json().value("error").toString().isEmpty());
-    QVERIFY(c.waitClosed());
-    QCOMPARE(call(request("GET", "/health")).status, 200);
-    QCOMPARE(m_router->sends.size(), 0);
+    QVERIFY2(r->body.contains(check), r->body.constData());
+    // Keep-alive after an answer given later.
+    c.send(request("GET", "/health"));
+    QCOMPARE(c.reply().value_or(Reply{}).status, 200);
 }
 
-void TestPushApi::slowSenderIsDropped() {
+void TestPushApi::deliveryThatNeverAnswers() {
     HttpServer::Options options;
-    options.headTimeoutMs = 300;
-    options.lingerTimeoutMs = 300;
-    start(options);
-    QSignalSpy errors(m_server.get(), &HttpServer::clientError);
-    Client c(m_server->serverPort());
+    options.handlerTimeoutMs = 200;
+    startApi(options);
+    m_delivery->mode = FakeDelivery::Mode::Never;
+    Client c(port());
     QVERIFY(c.connected());
-    c.send("POST /send HTTP/1.1\r\nHost: h\r\nX-Slow: "); // and never more
+    c.send(form("group=room&message=x"));
     const std::optional<Reply> r = c.reply();
     QVERIFY(r);
-    QCOMPARE(r->status, 408);
-    QVERIFY(c.waitClosed());
-    QTRY_COMPARE(errors.size(), 1);
-    QCOMPARE(errors[0][0].value<HttpServer::ClientError>(), HttpServer::ClientError::HeadTimeout);
-    QCOMPARE(m_server->counters().error(HttpServer::ClientError::HeadTimeout), quint64(1));
-    // A connection that sends nothing is dropped too; the listener still answers.
-    Client idle(m_server->serverPort());
-    QVERIFY(idle.connected());
-    QVERIFY(idle.waitClosed());
-    QCOMPARE(call(request("GET", "/health")).status, 200);
-    QTRY_COMPARE(m_server->connectionCount(), 0);
-}
-
-void TestPushApi::maxConnections() {
-    HttpServer::Options options;
-    options.maxConnections = 2;
-    start(options);
-    Client a(m_server->serverPort());
-    Client b(m_server->serverPort());
-    QVERIFY(a.connected());
-    QVERIFY(b.connected());
-    QTRY_COMPARE(m_server->connectionCount(), 2);
-    Client refused(m_server->serverPort());
-    QVERIFY(refused.connected());
-    refused.send(request("GET", "/health"));
-    const std::optional<Reply> r = refused.reply();
-    QVERIFY(r);
-    QCOMPARE(r->status, 503);
-    QVERIFY(refused.waitClosed());
-    QCOMPARE(m_server->counters().error(HttpServer::ClientError::TooManyConnections), quint64(1));
-    // The held connections still work; freeing one admits a newcomer.
-    a.send(request("GET", "/health"));
-    QCOMPARE(a.reply().value_or(Reply{}).status, 200);
-    b.socket().disconnectFromHost();
-    QTRY_COMPARE(m_server->connectionCount(), 1);
-    QCOMPARE(call(request("GET", "/health")).status, 200);
+    QCOMPARE(r->status, 504);
+    QCOMPARE(r->error(), QString("gateway_timeout"));
+    QCOMPARE(m_delivery->held.size(), 1);
+    // The answer that finally comes goes nowhere and is not counted as an answer.
+    m_delivery->held.takeFirst()();
+    QCOMPARE(m_api->requestCount("/send", 200), quint64(0));
+    c.send(request("GET", "/health"));
+    QCOMPARE(c.reply().value_or(Reply{}).status, 200);
+    QVERIFY(c.buffer().isEmpty());
+    QCOMPARE(m_server->counters().error(HttpServer::ClientError::HandlerTimeout), quint64(1));
 }
 
 void TestPushApi::errorsAreSignalledAndCounted() {

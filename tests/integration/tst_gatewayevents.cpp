@@ -318,7 +318,7 @@ private Q_SLOTS:
             json(c.messages.at(0)).value(QStringLiteral("id")).toString().toLatin1();
         const auto request = [](const QByteArray &method, const QByteArray &path,
                                 const QByteArray &body, const QByteArray &token) {
-            QByteArray r = method + ' ' + path + " HTTP/1.1\r\nHost: test\r\n";
+            QByteArray r = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
             if (!token.isEmpty())
                 r += "Authorization: Bearer " + token + "\r\n";
             if (!body.isEmpty())
@@ -364,7 +364,7 @@ private Q_SLOTS:
                  QStringLiteral("s3cret"));
         const QByteArray body = "message=to%20all";
         const QByteArray broadcast =
-            h.rawWs("POST /_wsgate/broadcast HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer "
+            h.rawWs("POST /_wsgate/broadcast HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                     "s3cret\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                     "Content-Length: " +
                     QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
