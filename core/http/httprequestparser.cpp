@@ -76,6 +76,7 @@ template <typename Source> void HttpRequestParser::assignState(Source &&other) {
     // `Source` is const HttpRequestParser & (copy) or HttpRequestParser (move): forwarding the
     // object moves its members out only in the second case.
     m_limits = other.m_limits;
+    m_lineEndings = other.m_lineEndings;
     m_request = std::forward<Source>(other).m_request;
     m_status = other.m_status;
     m_error = other.m_error;
@@ -121,6 +122,7 @@ void HttpRequestParser::reset() {
     http_parser_init(&m_engine->parser, HTTP_REQUEST);
     m_engine->parser.data = this;
     m_request = HttpRequest{};
+    m_lineEndings = LineEndings{};
     m_status = Status::Incomplete;
     m_error = Error::None;
     m_errorDetail.clear();
@@ -139,6 +141,24 @@ HttpRequest HttpRequestParser::takeRequest() {
     HttpRequest r = std::move(m_request);
     m_request = HttpRequest{};
     return r;
+}
+
+bool HttpRequestParser::LineEndings::feed(QByteArrayView data) {
+    for (qsizetype i = 0; i < data.size() && !headDone; ++i) {
+        const char c = data[i];
+        if (c == '\n') {
+            if (previous != '\r')
+                return false;
+            if (lineBytes == 1 && sawLine)
+                headDone = true; // the empty line: what follows is the body
+            sawLine = sawLine || lineBytes > 1;
+            lineBytes = 0;
+        } else {
+            ++lineBytes;
+        }
+        previous = c;
+    }
+    return true;
 }
 
 HttpRequestParser::Result HttpRequestParser::feed(QByteArrayView data) {
@@ -161,6 +181,12 @@ HttpRequestParser::Result HttpRequestParser::feed(QByteArrayView data) {
     }
     if (data.isEmpty())
         return {Status::Incomplete, 0}; // http_parser takes an empty buffer as EOF
+    if (!m_headersDone && !m_lineEndings.feed(data)) {
+        m_error = Error::BadRequest;
+        m_errorDetail = "bare LF line ending in the request head (CRLF required)";
+        m_status = Status::Error;
+        return {m_status, 0};
+    }
     http_parser_pause(p, 0);
     m_chunkEnd = data.data() + data.size();
     const size_t n = http_parser_execute(p, &settings, data.data(), size_t(data.size()));

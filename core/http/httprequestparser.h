@@ -99,8 +99,20 @@ private:
     /// Copies (or moves) every member but the engine.
     template <typename Source> void assignState(Source &&other);
 
+    /// Bare-LF line endings in the head, found in any chunking: http_parser accepts them, a
+    /// proxy in front may not, and such a differential is how requests are smuggled.
+    struct LineEndings {
+        char previous = 0;
+        qsizetype lineBytes = 0;
+        bool sawLine = false;
+        bool headDone = false;
+        /// False on a bare LF; looks no further than the head's empty line.
+        bool feed(QByteArrayView data);
+    };
+
     Limits m_limits;
     std::unique_ptr<Engine> m_engine;
+    LineEndings m_lineEndings;
     HttpRequest m_request;
     Status m_status = Status::Incomplete;
     Error m_error = Error::None;

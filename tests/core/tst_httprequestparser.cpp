@@ -70,6 +70,15 @@ QByteArray repeated(char c, qsizetype n) {
 class TestHttpRequestParser final : public QObject {
     Q_OBJECT
 private slots:
+    // The bare-LF check stops at the end of the head: a body is data, whatever its bytes.
+    void bareLfInABodyIsData() {
+        const QByteArray input("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\na\nb\n");
+        for (const auto &cuts : {QList<qsizetype>{}, byteByByte(input.size())}) {
+            const Outcome out = run(input, cuts);
+            QCOMPARE(out.status, Status::Complete);
+            QCOMPARE(out.request.body, QByteArray("a\nb\n"));
+        }
+    }
     void everyChunking_data();
     void everyChunking();
     void limits_data();
@@ -278,6 +287,12 @@ void TestHttpRequestParser::malformed_data() {
     QTest::newRow("obsolete line folding")
         << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n") << Error::BadRequest
         << 400;
+    QTest::newRow("bare LF line endings")
+        << QByteArray("GET / HTTP/1.1\nHost: a\n\n") << Error::BadRequest << 400;
+    QTest::newRow("one bare LF header line")
+        << QByteArray("GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n") << Error::BadRequest << 400;
+    QTest::newRow("bare LF ending the head")
+        << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n\n") << Error::BadRequest << 400;
     QTest::newRow("bad content-length")
         << QByteArray("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n")
         << Error::BadRequest << 400;
