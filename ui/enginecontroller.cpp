@@ -342,27 +342,20 @@ void EngineController::push(Target target, const QString &name, const OutboundMe
     }
     QPointer<QObject> ctx(context);
     callGateway([this, ctx, target, name, message, done](Gateway *gateway) {
-        DeliveryResult result;
-        QString error;
         if (!gateway) {
-            error = tr("the gateway is not running");
-        } else {
-            switch (target) {
-            case Target::Client:
-                result = gateway->sendToClient(name.toLatin1(), message);
-                break;
-            case Target::User:
-                result = gateway->sendToUser(name, message);
-                break;
-            case Target::Group:
-                result = gateway->sendToGroup(name, message);
-                break;
-            case Target::Everyone:
-                result = gateway->broadcast(message);
-                break;
-            }
+            answer(this, ctx, [done] { done({}, tr("the gateway is not running")); });
+            return;
         }
-        answer(this, ctx, [done, result, error] { done(result, error); });
+        PushTarget t;
+        t.kind = target == Target::Client  ? PushTarget::Kind::Client
+                 : target == Target::User  ? PushTarget::Kind::User
+                 : target == Target::Group ? PushTarget::Kind::Group
+                                           : PushTarget::Kind::Everyone;
+        t.name = target == Target::Client ? name.toLatin1() : name.toUtf8();
+        gateway->deliver(t, message, false, [this, ctx, done](const DeliveryResult &result) {
+            const QString error = QString::fromLatin1(result.error);
+            answer(this, ctx, [done, result, error] { done(result, error); });
+        });
     });
 }
 
@@ -374,8 +367,13 @@ void EngineController::closeClient(const QByteArray &clientId, int code, const Q
     }
     QPointer<QObject> ctx(context);
     callGateway([this, ctx, clientId, code, reason, done](Gateway *gateway) {
-        const bool found = gateway && gateway->closeClient(clientId, code, reason);
-        answer(this, ctx, [done, found] { done(found); });
+        if (!gateway) {
+            answer(this, ctx, [done] { done(false); });
+            return;
+        }
+        gateway->closeClient(clientId, code, reason.toUtf8(), [this, ctx, done](bool found) {
+            answer(this, ctx, [done, found] { done(found); });
+        });
     });
 }
 

@@ -3,7 +3,7 @@
 #include "config/configuration.h"
 #include "enginesample.h"
 #include "fpmsample.h"
-#include "gateway/messagerouter.h"
+#include "gateway/delivery.h"
 #include "observe/trafficentry.h"
 
 #include <QElapsedTimer>

@@ -106,7 +106,6 @@ EngineSample makeSample(int clients, int tick) {
     auto snapshot = std::make_shared<GatewaySnapshot>();
     snapshot->timeMs = QDateTime::currentMSecsSinceEpoch();
     snapshot->listening = true;
-    snapshot->listenUrl = QStringLiteral("ws://127.0.0.1:8080/ws");
     for (int i = 0; i < clients; ++i) {
         ClientSnapshot c;
         c.id = clientId(i);

@@ -1,11 +1,13 @@
 #include "engine.h"
 
+#include "engine/gatewaysettings.h"
 #include "fastcgi/fastcgipool.h"
 #include "fpm/fpmpoller.h"
 #include "fpm/managedphp.h"
 #include "gateway/gateway.h"
+#include "gateway/memorybudget.h"
+#include "gateway/trafficrecorder.h"
 #include "http/httpserver.h"
-#include "http/messagerouterdelivery.h"
 #include "http/pushapi.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
@@ -17,7 +19,8 @@
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QMetaEnum>
-#include <QStandardPaths>
+#include <QRandomGenerator>
+#include <QTcpSocket>
 #include <QTimer>
 
 namespace {
@@ -26,14 +29,7 @@ namespace {
 constexpr int FpmPollIntervalMs = 5000;
 constexpr int ManagedPhpChildren = 8;
 constexpr int ManagedPhpStartTimeoutMs = 15000;
-
-QHostAddress hostAddress(const QString &host) {
-    if (host == QLatin1String("localhost"))
-        return QHostAddress::LocalHost;
-    if (host == QLatin1String("*"))
-        return QHostAddress::Any;
-    return QHostAddress(host);
-}
+constexpr int AutoTokenBytes = 32; // --push-token auto: 256 random bits
 
 /// Copies the example handlers out of the resources so PHP-FPM can run them from disk.
 bool extractExamples(const QString &targetDir, QString *error) {
@@ -58,6 +54,30 @@ bool extractExamples(const QString &targetDir, QString *error) {
         return false;
     }
     return true;
+}
+
+QString randomToken() {
+    QByteArray raw(AutoTokenBytes, Qt::Uninitialized);
+    QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(raw.data()),
+                                         reinterpret_cast<quint32 *>(raw.data() + raw.size()));
+    return QString::fromLatin1(raw.toHex());
+}
+
+bool isWildcard(const QString &host) {
+    return host == QLatin1String("*") || host == QLatin1String("0.0.0.0") ||
+           host == QLatin1String("::");
+}
+
+/// Host names the push API is reached by on `host`, besides the loopback names it always
+/// accepts (a name without a port matches the port the request came in on).
+QStringList hostNames(const QString &host) {
+    QStringList names{QStringLiteral("localhost"), QStringLiteral("127.0.0.1"),
+                      QStringLiteral("[::1]")};
+    if (!isWildcard(host) && host != QLatin1String("localhost"))
+        names << (host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']')
+                                                  : host);
+    names.removeDuplicates();
+    return names;
 }
 
 } // namespace
@@ -87,86 +107,175 @@ void Engine::closePushServers() {
 }
 
 void Engine::teardown() {
-    // Order matters: the gateway and poller hold raw pointers into the pools.
+    // Order matters: the API and poller hold raw pointers into the gateway and the pools.
     m_fpmPoller.reset();
+    m_prefixPushApi.reset();
     m_pushApi.reset();
     m_prefixHttpServer.reset();
     m_httpServer.reset();
     m_gateway.reset();
     m_pool.reset();
     m_statusPool.reset();
+    m_budget.reset();
     m_managedPhp.reset();
+}
+
+bool Engine::startManagedPhp(QString *error) {
+    Configuration &c = m_config;
+    ManagedPhp::Options php;
+    php.maxChildren = ManagedPhpChildren;
+    php.maxMessageBytes = c.maxMessageBytes;
+    m_managedPhp = std::make_unique<ManagedPhp>(php);
+    connect(m_managedPhp.get(), &ManagedPhp::logLines, this, [this](const QStringList &lines) {
+        for (const QString &line : lines) {
+            TrafficEntry e;
+            e.kind = TrafficEntry::Kind::PhpLog;
+            e.text = line;
+            m_log->append(std::move(e));
+            Q_EMIT logLine(QStringLiteral("info"), QStringLiteral("php-fpm: ") + line);
+        }
+    });
+    connect(m_managedPhp.get(), &ManagedPhp::stateChanged, this, [this](ManagedPhp::State s) {
+        const bool bad = s == ManagedPhp::State::Failed || s == ManagedPhp::State::Restarting;
+        Q_EMIT logLine(bad ? QStringLiteral("warning") : QStringLiteral("info"),
+                       QStringLiteral("managed PHP: %1%2")
+                           .arg(QString::fromLatin1(
+                                    QMetaEnum::fromType<ManagedPhp::State>().valueToKey(int(s))),
+                                m_managedPhp->lastError().isEmpty()
+                                    ? QString()
+                                    : QStringLiteral(" (%1)").arg(m_managedPhp->lastError())));
+    });
+    m_managedPhp->start();
+    // Accept clients only once PHP answers: an open event sent earlier would be refused.
+    if (m_managedPhp->state() == ManagedPhp::State::Starting) {
+        QEventLoop wait;
+        connect(m_managedPhp.get(), &ManagedPhp::stateChanged, &wait, &QEventLoop::quit);
+        QTimer::singleShot(ManagedPhpStartTimeoutMs, &wait, &QEventLoop::quit);
+        wait.exec();
+    }
+    if (m_managedPhp->state() != ManagedPhp::State::Running) {
+        *error = QStringLiteral("--demo: cannot start PHP: %1").arg(m_managedPhp->lastError());
+        m_managedPhp.reset();
+        return false;
+    }
+    const QString www = m_managedPhp->runtimeDir() + QStringLiteral("/www");
+    if (!extractExamples(www, error)) {
+        m_managedPhp.reset();
+        return false;
+    }
+    const auto address = FastCgiAddress::parse(m_managedPhp->fastcgiAddress(), error);
+    if (!address) {
+        m_managedPhp.reset();
+        return false;
+    }
+    c.fastcgi = *address;
+    if (c.script.isEmpty())
+        c.script = www + QStringLiteral("/chat.php");
+    if (c.docroot.isEmpty())
+        c.docroot = www;
+    c.eventOpen = c.eventClose = c.eventMessage = true;
+    return true;
+}
+
+bool Engine::listenPushApi(QString *error) {
+    const Configuration &c = m_config;
+    if (!c.pushEnabled)
+        return true;
+    HttpServer::Options httpOptions;
+    httpOptions.limits.maxBodyBytes = c.maxMessageBytes + 64 * 1024; // fields around it
+    m_httpServer = std::make_unique<HttpServer>(httpOptions);
+    logClientErrors(m_httpServer.get());
+    if (!m_httpServer->listen(hostAddressOf(c.pushHost), c.pushPort)) {
+        *error = QStringLiteral("--push-listen %1:%2: %3")
+                     .arg(c.pushHost)
+                     .arg(c.pushPort)
+                     .arg(m_httpServer->errorString());
+        return false;
+    }
+    m_config.pushPort = m_httpServer->serverPort();
+    return true;
+}
+
+void Engine::logClientErrors(HttpServer *server) {
+    connect(server, &HttpServer::clientError, this,
+            [this](HttpServer::ClientError kind, const QString &peer, const QString &detail) {
+                Q_EMIT logLine(
+                    QStringLiteral("warning"),
+                    QStringLiteral("push API: %1 from %2: %3")
+                        .arg(QLatin1String(HttpServer::clientErrorName(kind)), peer, detail));
+            });
+}
+
+std::unique_ptr<PushApi> Engine::makePushApi(const QStringList &hosts, bool anyIpLiteral) {
+    const Configuration &c = m_config;
+    PushApiOptions o;
+    o.token = c.pushToken.toUtf8();
+    // A message no client's send buffer could take is refused up front (413).
+    o.maxMessageBytes = qsizetype(std::min(c.maxMessageBytes, c.sendBufferBytes));
+    o.allowedOrigins = c.pushAllowedOrigins;
+    o.allowedHosts = hosts + c.pushAllowedHosts;
+    o.allowIpLiteralHosts = anyIpLiteral;
+    auto api = std::make_unique<PushApi>(m_gateway.get(), o);
+    api->setMetricsProvider([this] { return metricsText(); });
+    api->setFpmStatusProvider([this]() -> std::optional<QJsonObject> {
+        if (!m_fpmPoller)
+            return std::nullopt;
+        const auto status = m_fpmPoller->lastStatus();
+        if (!status)
+            return std::nullopt;
+        return status->toJson();
+    });
+    api->setHealthProvider([this] {
+        return QJsonObject{{QStringLiteral("connections"), m_gateway->clientCount()},
+                           {QStringLiteral("listening"), m_gateway->isListening()}};
+    });
+    return api;
+}
+
+void Engine::attachPushApis() {
+    const Configuration &c = m_config;
+    // The first server attached is the one /metrics counts: the listener when there is one.
+    if (m_httpServer) {
+        m_pushApi = makePushApi(hostNames(c.pushHost), isWildcard(c.pushHost));
+        m_pushApi->attach(m_httpServer.get());
+    }
+    if (c.pushPrefix.isEmpty())
+        return;
+    // Never listens: the front hands it the requests below the prefix on its port.
+    HttpServer::Options options;
+    options.limits.maxBodyBytes = c.maxMessageBytes + 64 * 1024;
+    m_prefixHttpServer = std::make_unique<HttpServer>(PushApi::publicServerOptions(options));
+    logClientErrors(m_prefixHttpServer.get());
+    QStringList hosts = hostNames(c.listenHost);
+    if (!c.serverName.isEmpty())
+        hosts << c.serverName.toLower();
+    m_prefixPushApi = makePushApi(hosts, isWildcard(c.listenHost));
+    m_prefixPushApi->attach(m_prefixHttpServer.get(), c.pushPrefix.toUtf8());
+    HttpServer *server = m_prefixHttpServer.get();
+    m_gateway->front()->setHttpHandoff(
+        [server](QTcpSocket *socket, const QByteArray &read) { server->adopt(socket, read); });
 }
 
 bool Engine::start(QString *error) {
     if (m_running)
         return true;
     Configuration &c = m_config;
+    if (c.demo && !startManagedPhp(error))
+        return false;
+    if (c.pushTokenAuto && c.pushToken.isEmpty())
+        c.pushToken = randomToken();
 
-    if (c.demo) {
-        ManagedPhp::Options php;
-        php.maxChildren = ManagedPhpChildren;
-        php.maxMessageBytes = c.maxMessageBytes;
-        m_managedPhp = std::make_unique<ManagedPhp>(php);
-        connect(m_managedPhp.get(), &ManagedPhp::logLines, this, [this](const QStringList &lines) {
-            for (const QString &line : lines) {
-                TrafficEntry e;
-                e.kind = TrafficEntry::Kind::PhpLog;
-                e.text = line;
-                m_log->append(std::move(e));
-                Q_EMIT logLine(QStringLiteral("info"), QStringLiteral("php-fpm: ") + line);
-            }
-        });
-        connect(m_managedPhp.get(), &ManagedPhp::stateChanged, this, [this](ManagedPhp::State s) {
-            const bool bad = s == ManagedPhp::State::Failed || s == ManagedPhp::State::Restarting;
-            Q_EMIT logLine(
-                bad ? QStringLiteral("warning") : QStringLiteral("info"),
-                QStringLiteral("managed PHP: %1%2")
-                    .arg(QString::fromLatin1(
-                             QMetaEnum::fromType<ManagedPhp::State>().valueToKey(int(s))),
-                         m_managedPhp->lastError().isEmpty()
-                             ? QString()
-                             : QStringLiteral(" (%1)").arg(m_managedPhp->lastError())));
-        });
-        m_managedPhp->start();
-        // Accept clients only once PHP answers: an open event sent earlier would be refused.
-        if (m_managedPhp->state() == ManagedPhp::State::Starting) {
-            QEventLoop wait;
-            connect(m_managedPhp.get(), &ManagedPhp::stateChanged, &wait, &QEventLoop::quit);
-            QTimer::singleShot(ManagedPhpStartTimeoutMs, &wait, &QEventLoop::quit);
-            wait.exec();
-        }
-        if (m_managedPhp->state() != ManagedPhp::State::Running) {
-            *error = QStringLiteral("--demo: cannot start PHP: %1").arg(m_managedPhp->lastError());
-            m_managedPhp.reset();
-            return false;
-        }
-        const QString www = m_managedPhp->runtimeDir() + QStringLiteral("/www");
-        if (!extractExamples(www, error)) {
-            m_managedPhp.reset();
-            return false;
-        }
-        const auto address = FastCgiAddress::parse(m_managedPhp->fastcgiAddress(), error);
-        if (!address) {
-            m_managedPhp.reset();
-            return false;
-        }
-        c.fastcgi = *address;
-        if (c.script.isEmpty())
-            c.script = www + QStringLiteral("/chat.php");
-        if (c.docroot.isEmpty())
-            c.docroot = www;
-        c.eventOpen = c.eventClose = c.eventMessage = true;
-    }
-
+    m_budget = std::make_unique<MemoryBudget>(c.inboundBudgetBytes, c.outboundBudgetBytes);
     FastCgiPoolOptions poolOptions;
     poolOptions.address = c.fastcgi;
     poolOptions.maxConnections = c.fastcgiPool;
     poolOptions.connectTimeoutMs = c.fastcgiConnectTimeoutMs;
     poolOptions.readTimeoutMs = c.fastcgiTimeoutMs;
+    poolOptions.deadlineMs = c.fastcgiDeadlineMs;
     poolOptions.idleTimeoutMs = c.fastcgiIdleMs;
     poolOptions.keepAlive = c.fastcgiIdleMs > 0;
-    // Queue as many requests as connections could have queued messages, not more.
+    // Every queued request's body is a client message already charged to the inbound budget.
+    poolOptions.maxQueuedBytes = c.inboundBudgetBytes;
     poolOptions.maxQueued = std::max(1024, c.queueLimit * 64);
     m_pool = std::make_unique<FastCgiPool>(poolOptions);
     connect(m_pool.get(), &FastCgiPool::connectionError, this, [this](const QString &message) {
@@ -185,7 +294,13 @@ bool Engine::start(QString *error) {
     m_fpmPoller->setInterval(std::chrono::milliseconds(FpmPollIntervalMs));
     m_fpmPoller->setGatewayPoolSize(c.fastcgiPool);
 
-    m_gateway = std::make_unique<Gateway>(c, m_pool.get(), m_log.get(), m_metrics.get());
+    Gateway::Settings settings;
+    if (!gatewaySettingsFrom(c, &settings, error)) {
+        teardown();
+        return false;
+    }
+    m_gateway = std::make_unique<Gateway>(settings, m_pool.get(), m_log.get(), m_metrics.get(),
+                                          m_budget.get());
     connect(m_gateway.get(), &Gateway::errorLogged, this,
             [this](const QString &m) { Q_EMIT logLine(QStringLiteral("warning"), m); });
     connect(m_gateway.get(), &Gateway::clientEvent, this,
@@ -208,82 +323,41 @@ bool Engine::start(QString *error) {
     if (c.demo) {
         QFile page(QStringLiteral(":/wsgate/demo/index.html"));
         if (page.open(QIODevice::ReadOnly))
-            m_gateway->setIndexPage(page.readAll());
+            m_gateway->front()->setIndexPage(page.readAll());
     }
 
-    if (c.pushEnabled || !c.pushPrefix.isEmpty()) {
-        HttpServer::Options httpOptions;
-        httpOptions.limits.maxBodyBytes = c.maxMessageBytes + 64 * 1024; // fields around it
-        PushApiOptions pushOptions;
-        pushOptions.token = c.pushToken.toUtf8();
-        pushOptions.maxMessageBytes = c.maxMessageBytes;
-        m_pushApi = std::make_unique<PushApi>(
-            new MessageRouterDelivery(m_gateway.get(), m_gateway.get()), pushOptions);
-        m_pushApi->setMetricsProvider([this] { return metricsText(); });
-        m_pushApi->setFpmStatusProvider([this]() -> std::optional<QJsonObject> {
-            if (!m_fpmPoller)
-                return std::nullopt;
-            const auto status = m_fpmPoller->lastStatus();
-            if (!status)
-                return std::nullopt;
-            return status->toJson();
-        });
-        m_pushApi->setHealthProvider([this] {
-            return QJsonObject{{QStringLiteral("connections"), m_gateway->clientCount()},
-                               {QStringLiteral("listening"), m_gateway->isListening()}};
-        });
-        const auto logClientErrors = [this](HttpServer *server) {
-            connect(
-                server, &HttpServer::clientError, this,
-                [this](HttpServer::ClientError kind, const QString &peer, const QString &detail) {
-                    Q_EMIT logLine(
-                        QStringLiteral("warning"),
-                        QStringLiteral("push API: %1 from %2: %3")
-                            .arg(QLatin1String(HttpServer::clientErrorName(kind)), peer, detail));
-                });
-        };
-        // The first server attached is the one /metrics counts: the listener when there is one.
-        if (c.pushEnabled) {
-            m_httpServer = std::make_unique<HttpServer>(httpOptions);
-            m_pushApi->attach(m_httpServer.get());
-            logClientErrors(m_httpServer.get());
-        }
-        if (!c.pushPrefix.isEmpty()) {
-            // Never listens: the gateway hands it the requests below the prefix on its port.
-            m_prefixHttpServer = std::make_unique<HttpServer>(httpOptions);
-            m_pushApi->attach(m_prefixHttpServer.get(), c.pushPrefix.toUtf8());
-            logClientErrors(m_prefixHttpServer.get());
-            m_gateway->setHttpPrefix(c.pushPrefix.toUtf8(), m_prefixHttpServer.get());
-        }
+    if (!listenPushApi(error)) {
+        teardown();
+        return false;
     }
-    if (c.pushEnabled) {
-        if (!m_httpServer->listen(hostAddress(c.pushHost), c.pushPort)) {
-            *error = QStringLiteral("--push-listen %1:%2: %3")
-                         .arg(c.pushHost)
-                         .arg(c.pushPort)
-                         .arg(m_httpServer->errorString());
-            teardown();
-            return false;
-        }
-        c.pushPort = m_httpServer->serverPort();
-    }
-
     if (!m_gateway->start(error)) {
         teardown();
         return false;
     }
     c.listenPort = m_gateway->serverPort();
-    // Where PHP pushes to: set after start() because with --push-prefix alone the URL holds the
-    // WebSocket port's real number; no connection is accepted before we return to the loop.
-    if (!c.pushUrl().isEmpty()) {
-        QList<QPair<QByteArray, QByteArray>> extra;
-        extra.append(qMakePair(QByteArray("WS_PUSH_URL"), c.pushUrl().toUtf8()));
-        if (!c.pushToken.isEmpty())
-            extra.append(qMakePair(QByteArray("WS_PUSH_TOKEN"), c.pushToken.toUtf8()));
-        m_gateway->setExtraParams(extra);
-    }
+    attachPushApis();
+    // Where PHP pushes to: known once both ports are (with --push-prefix alone the URL holds
+    // the WebSocket port's number); no connection is accepted before we return to the loop.
+    m_gateway->front()->setExtraParams(extraParams());
     m_fpmPoller->start();
     m_running = true;
+    logStarted();
+    Q_EMIT started();
+    return true;
+}
+
+PhpParams Engine::extraParams() const {
+    const Configuration &c = m_config;
+    PhpParams extra;
+    if (!c.pushUrl().isEmpty())
+        extra.emplaceBack(QByteArrayLiteral("WS_PUSH_URL"), c.pushUrl().toUtf8());
+    if (!c.pushToken.isEmpty())
+        extra.emplaceBack(QByteArrayLiteral("WS_PUSH_TOKEN"), c.pushToken.toUtf8());
+    return extra;
+}
+
+void Engine::logStarted() {
+    const Configuration &c = m_config;
     Q_EMIT logLine(QStringLiteral("info"),
                    QStringLiteral("listening on %1 → PHP-FPM %2, script %3 (%4 mode, events %5, "
                                   "pool %6)")
@@ -292,26 +366,30 @@ bool Engine::start(QString *error) {
                                                                    : QStringLiteral("form"),
                             c.eventsText())
                        .arg(c.fastcgiPool));
+    if (c.eventOpen && c.allowedOrigins.isEmpty())
+        Q_EMIT logLine(QStringLiteral("info"),
+                       QStringLiteral("origins: same-origin only (open events trust the session "
+                                      "cookie; list others with --allowed-origins)"));
     if (c.pushEnabled)
         Q_EMIT logLine(QStringLiteral("info"),
                        QStringLiteral("push API on %1%2")
-                           .arg(c.pushUrl(), c.pushToken.isEmpty()
-                                                 ? QStringLiteral(" (no token: loopback only)")
-                                                 : QStringLiteral(" (bearer token required)")));
+                           .arg(c.pushUrl(),
+                                c.pushToken.isEmpty() ? QStringLiteral(" (no token: loopback only)")
+                                : c.pushTokenAuto
+                                    ? QStringLiteral(" (token generated at start, given to "
+                                                     "PHP as WS_PUSH_TOKEN)")
+                                    : QStringLiteral(" (bearer token required)")));
     if (!c.pushPrefix.isEmpty())
         Q_EMIT logLine(QStringLiteral("info"),
                        QStringLiteral("push API also under %1 on the WebSocket port (bearer token "
                                       "required)")
                            .arg(c.pushPrefix));
     if (c.demo)
-        Q_EMIT logLine(QStringLiteral("info"),
-                       QStringLiteral("demo: open http://%1:%2/ in a browser")
-                           .arg(c.listenHost == QLatin1String("0.0.0.0")
-                                    ? QStringLiteral("127.0.0.1")
-                                    : c.listenHost)
-                           .arg(c.listenPort));
-    Q_EMIT started();
-    return true;
+        Q_EMIT logLine(
+            QStringLiteral("info"),
+            QStringLiteral("demo: open http://%1:%2/ in a browser")
+                .arg(isWildcard(c.listenHost) ? QStringLiteral("127.0.0.1") : c.listenHost)
+                .arg(c.listenPort));
 }
 
 void Engine::stop() {
@@ -327,6 +405,13 @@ QByteArray Engine::metricsText() const {
     QByteArray out;
     out.reserve(8192);
     m_metrics->appendPrometheus(out);
+    if (m_budget)
+        m_budget->appendPrometheus(out);
+    if (m_gateway) {
+        out += "# HELP wsgate_handshakes Connections not upgraded yet.\n"
+               "# TYPE wsgate_handshakes gauge\nwsgate_handshakes " +
+               QByteArray::number(m_gateway->front()->handshakeCount()) + '\n';
+    }
     if (m_pool) {
         const PhpBackendStats s = m_pool->stats();
         out += "# HELP wsgate_fastcgi_connections FastCGI connections by state.\n"
@@ -336,6 +421,9 @@ QByteArray Engine::metricsText() const {
         out += "# HELP wsgate_fastcgi_queue_depth Requests waiting for a FastCGI connection.\n"
                "# TYPE wsgate_fastcgi_queue_depth gauge\n";
         out += "wsgate_fastcgi_queue_depth " + QByteArray::number(s.queued) + '\n';
+        out += "# HELP wsgate_fastcgi_queue_bytes Bodies of the requests waiting.\n"
+               "# TYPE wsgate_fastcgi_queue_bytes gauge\n";
+        out += "wsgate_fastcgi_queue_bytes " + QByteArray::number(s.queuedBytes) + '\n';
         out += "# HELP wsgate_fastcgi_pool_size Maximum FastCGI connections.\n"
                "# TYPE wsgate_fastcgi_pool_size gauge\n";
         out += "wsgate_fastcgi_pool_size " + QByteArray::number(s.maxConnections) + '\n';

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/configuration.h"
+#include "php/phprequest.h"
 
 #include <QObject>
 
@@ -10,6 +11,7 @@ class FastCgiPool;
 class FpmPoller;
 class Gateway;
 class HttpServer;
+class MemoryBudget;
 class ManagedPhp;
 class Metrics;
 class PushApi;
@@ -41,6 +43,8 @@ public:
     // Always there, thread-safe to read from any thread.
     TrafficLog *trafficLog() const { return m_log.get(); }
     Metrics *metrics() const { return m_metrics.get(); }
+    /// The gateway-wide memory budgets; null when not running.
+    MemoryBudget *budget() const { return m_budget.get(); }
 
     /// Prometheus text for GET /metrics: gateway counters, pool gauges, PHP-FPM gauges.
     QByteArray metricsText() const;
@@ -57,10 +61,19 @@ private:
     /// Destroys every part, users before what they point into.
     void teardown();
     void closePushServers();
+    bool startManagedPhp(QString *error);
+    bool listenPushApi(QString *error);
+    void logClientErrors(HttpServer *server);
+    std::unique_ptr<PushApi> makePushApi(const QStringList &hosts, bool anyIpLiteral);
+    void attachPushApis();
+    /// What PHP gets in every request besides the CGI params: where the push API is.
+    PhpParams extraParams() const;
+    void logStarted();
 
     Configuration m_config;
     std::unique_ptr<TrafficLog> m_log;
     std::unique_ptr<Metrics> m_metrics;
+    std::unique_ptr<MemoryBudget> m_budget;
     std::unique_ptr<ManagedPhp> m_managedPhp;
     std::unique_ptr<FastCgiPool> m_pool;
     std::unique_ptr<FastCgiPool> m_statusPool;
@@ -68,6 +81,7 @@ private:
     std::unique_ptr<HttpServer> m_httpServer;
     std::unique_ptr<HttpServer> m_prefixHttpServer; // the push API on the WebSocket port
     std::unique_ptr<PushApi> m_pushApi;
+    std::unique_ptr<PushApi> m_prefixPushApi; // its own Host list: the WebSocket port's
     std::unique_ptr<FpmPoller> m_fpmPoller;
     bool m_running = false;
 };

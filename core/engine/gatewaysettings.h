@@ -1,0 +1,11 @@
+#pragma once
+
+#include "config/configuration.h"
+#include "gateway/gateway.h"
+
+/// The gateway's settings from a Configuration (the TLS files read and checked); false with a
+/// message naming the option when they cannot be used.
+bool gatewaySettingsFrom(const Configuration &config, Gateway::Settings *out, QString *error);
+
+/// QHostAddress of a configured host ("localhost", "*", an IP literal).
+QHostAddress hostAddressOf(const QString &host);

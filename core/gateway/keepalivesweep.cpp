@@ -1,0 +1,130 @@
+#include "keepalivesweep.h"
+
+#include "clientsession.h"
+#include "outbox.h"
+#include "trafficrecorder.h"
+
+#include <QtEndian>
+
+#include <algorithm>
+#include <chrono>
+
+namespace {
+
+constexpr int TickMs = 1000;
+// Each session is looked at every quarter ping interval, within these bounds: a ping or idle
+// timeout is then at most ~25% late, and a tick sees a quarter interval's share of sessions.
+constexpr int MinLookSec = 1;
+constexpr int MaxLookSec = 15;
+constexpr int LookSecWithoutPings = 5; // fragment and close deadlines only
+constexpr int CloseCodePolicyViolated = 1008;
+
+} // namespace
+
+KeepAliveSweep::KeepAliveSweep(const Settings &settings, Outbox *outbox, TrafficRecorder *recorder,
+                               QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
+    , m_outbox(outbox)
+    , m_recorder(recorder) {
+    const int lookSec = settings.pingIntervalSec > 0
+                            ? std::clamp(settings.pingIntervalSec / 4, MinLookSec, MaxLookSec)
+                            : LookSecWithoutPings;
+    m_buckets.resize(size_t(lookSec * 1000 / TickMs));
+    m_timer.setInterval(TickMs);
+    m_timer.setTimerType(Qt::CoarseTimer);
+    connect(&m_timer, &QTimer::timeout, this, &KeepAliveSweep::tick);
+}
+
+qint64 KeepAliveSweep::nowMs() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+void KeepAliveSweep::start() {
+    m_timer.start();
+}
+
+void KeepAliveSweep::stop() {
+    m_timer.stop();
+}
+
+void KeepAliveSweep::add(ClientSession *s) {
+    s->sweepBucket = int(m_fill++ % m_buckets.size());
+    m_buckets[size_t(s->sweepBucket)].insert(s);
+}
+
+void KeepAliveSweep::remove(ClientSession *s) {
+    m_buckets[size_t(s->sweepBucket)].remove(s);
+    m_closing.remove(s);
+}
+
+void KeepAliveSweep::watchClosing(ClientSession *s) {
+    m_closing.insert(s);
+}
+
+void KeepAliveSweep::tick() {
+    const qint64 now = nowMs();
+    if (m_hook)
+        m_hook(now);
+    // Copies: a check may abort a session, whose removal comes later but edits these sets.
+    const QSet<ClientSession *> closing = m_closing;
+    for (ClientSession *s : closing)
+        check(s, now);
+    const QSet<ClientSession *> bucket = m_buckets[m_nextBucket];
+    m_nextBucket = (m_nextBucket + 1) % m_buckets.size();
+    for (ClientSession *s : bucket) {
+        if (!closing.contains(s))
+            check(s, now);
+    }
+}
+
+void KeepAliveSweep::check(ClientSession *s, qint64 now) {
+    WebSocketConnection *c = s->connection();
+    if (!c || c->state() == WebSocketConnection::State::Closed)
+        return;
+    if (c->state() == WebSocketConnection::State::Closing) {
+        if (c->closingForMs() > m_settings.closeGraceMs) {
+            m_recorder->error(s->id, Metrics::CloseTimeout,
+                              QStringLiteral("client %1 did not finish closing in %2 ms "
+                                             "(%3 bytes unsent); aborted")
+                                  .arg(QString::fromLatin1(s->id))
+                                  .arg(m_settings.closeGraceMs)
+                                  .arg(c->bytesToWrite()));
+            c->abort();
+        } else {
+            m_closing.insert(s);
+        }
+        return;
+    }
+    if (m_settings.fragmentTimeoutMs > 0 &&
+        c->messageInProgressForMs() > m_settings.fragmentTimeoutMs) {
+        m_recorder->error(s->id, Metrics::FragmentTimeout,
+                          QStringLiteral("client %1 began a message %2 ms ago and has not "
+                                         "finished it (%3 bytes so far); closing with 1008")
+                              .arg(QString::fromLatin1(s->id))
+                              .arg(c->messageInProgressForMs())
+                              .arg(c->bufferedInboundBytes()));
+        m_outbox->close(*s, CloseCodePolicyViolated, QByteArrayLiteral("message not completed"));
+        m_closing.insert(s);
+        return;
+    }
+    if (m_settings.pingIntervalSec <= 0)
+        return;
+    const qint64 intervalMs = qint64(m_settings.pingIntervalSec) * 1000;
+    if (s->pingSentMs) {
+        if (now - s->pingSentMs > intervalMs) {
+            m_recorder->error(s->id, Metrics::IdleTimeout,
+                              QStringLiteral("client %1 did not answer a ping in %2 s; closing")
+                                  .arg(QString::fromLatin1(s->id))
+                                  .arg(m_settings.pingIntervalSec));
+            s->closing = true;
+            c->abort();
+        }
+    } else if (now - s->lastActivity >= intervalMs) {
+        QByteArray payload(8, Qt::Uninitialized);
+        qToBigEndian<qint64>(now, payload.data());
+        s->pingSentMs = now;
+        c->ping(payload);
+    }
+}
