@@ -12,6 +12,7 @@
 #include <memory>
 
 class SessionEvents;
+struct ReplayRequest;
 
 /// One WebSocket connection's state: its connection, identity, bindings, the queue of
 /// messages waiting for PHP and its counters. Kept small: an idle connection is mostly this.
@@ -22,8 +23,8 @@ public:
         QByteArray payload;
         qint64 receivedMs = 0;
         bool binary = false;
-        quint64 replayOf = 0; // traffic entry replayed; 0 for a client's own message
-        bool replayAppliesControl = false;
+        std::shared_ptr<const ReplayRequest> replay; // null for the client's own message
+        PhpParams extraParams;                       // sent after the usual ones
     };
 
     ClientSession(QByteArray id, std::shared_ptr<const PhpParamBlock> cgi, SessionEvents *events);
@@ -53,6 +54,7 @@ public:
     bool removeGroup(const QString &group);
 
     QList<Pending> queue;
+    PhpParams nextMessageParams; // added to the next message only (console: "debug next")
     qint64 queuedBytes = 0;
     PhpBackend::Ticket ticket = 0; // the request with PHP (or in the pool's queue); 0: none
     bool inFlight = false;

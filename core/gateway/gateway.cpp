@@ -258,6 +258,13 @@ bool Gateway::replay(const QByteArray &clientId, const ReplayRequest &replay, QS
     return m_bridge->replay(s, replay, error);
 }
 
+bool Gateway::addToNextMessage(const QByteArray &clientId, const PhpParams &params) {
+    ClientSession *s = m_registry->find(clientId);
+    if (s)
+        m_bridge->addToNextMessage(s, params);
+    return s != nullptr;
+}
+
 bool Gateway::replay(quint64 entryId, QString *error) {
     TrafficEntry entry;
     if (!m_log->entry(entryId, &entry) || !entry.php) {

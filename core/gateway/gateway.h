@@ -66,6 +66,9 @@ public:
     /// WS_REPLAY=1; its reply's control headers apply only when asked). False when the client
     /// has left or cannot take it.
     bool replay(const QByteArray &clientId, const ReplayRequest &replay, QString *error);
+    /// The client's next message carries `params` too, once (console: "debug next message"
+    /// with an Xdebug trigger). False when the client has left.
+    bool addToNextMessage(const QByteArray &clientId, const PhpParams &params);
     /// Replays the message of traffic entry `entryId` (a Php row still in the log).
     bool replay(quint64 entryId, QString *error);
 

@@ -16,6 +16,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <utility>
+
 namespace {
 
 constexpr int CloseCodePolicyViolated = 1008; // queue over its limit
@@ -123,7 +125,8 @@ void PhpBridge::onMessage(ClientSession *s, QByteArray payload, bool binary) {
         m_outbox->close(*s, CloseCodeTryAgainLater, QByteArrayLiteral("server busy"));
         return;
     }
-    s->queue.append({std::move(payload), s->lastActivityMs, binary});
+    s->queue.append({std::move(payload), s->lastActivityMs, binary, nullptr,
+                     std::exchange(s->nextMessageParams, {})});
     s->queuedBytes += size;
     m_recorder->metrics()->queuedMessages.fetch_add(1, std::memory_order_relaxed);
     dispatchNext(s);
@@ -143,14 +146,16 @@ bool PhpBridge::replay(ClientSession *s, const ReplayRequest &replay, QString *e
         *error = QStringLiteral("the inbound memory budget is spent");
         return false;
     }
-    ClientSession::Pending p{replay.body, nowMs(), replay.binary};
-    p.replayOf = replay.entryId;
-    p.replayAppliesControl = replay.applyControlHeaders;
-    s->queue.append(std::move(p));
+    s->queue.append({replay.body, nowMs(), replay.binary,
+                     std::make_shared<const ReplayRequest>(replay), {}});
     s->queuedBytes += replay.body.size();
     m_recorder->metrics()->queuedMessages.fetch_add(1, std::memory_order_relaxed);
     dispatchNext(s);
     return true;
+}
+
+void PhpBridge::addToNextMessage(ClientSession *s, const PhpParams &params) {
+    s->nextMessageParams.append(params);
 }
 
 PhpRequest PhpBridge::messageRequest(ClientSession *s, const ClientSession::Pending &message) {
@@ -160,14 +165,21 @@ PhpRequest PhpBridge::messageRequest(ClientSession *s, const ClientSession::Pend
     r.base = s->cgi;
     r.owner = s->id;
     r.body = body.body;
-    r.params.reserve(8);
-    identityParams(r.params, "message", s->id, s->userParam(), s->groupsParam());
+    r.params.reserve(8 + message.extraParams.size());
+    const ReplayRequest *replay = message.replay.get();
+    identityParams(r.params, "message", s->id,
+                   replay && replay->user ? replay->user->toUtf8() : s->userParam(),
+                   replay && replay->groups ? replay->groups->join(u',').toUtf8()
+                                            : s->groupsParam());
     r.params.emplaceBack(QByteArrayLiteral("CONTENT_TYPE"), body.contentType);
     r.params.emplaceBack(QByteArrayLiteral("CONTENT_LENGTH"), QByteArray::number(r.body.size()));
     r.params.emplaceBack(QByteArrayLiteral("WS_MESSAGE_TYPE"),
                          message.binary ? QByteArrayLiteral("binary") : QByteArrayLiteral("text"));
-    if (message.replayOf)
+    if (replay) {
         r.params.emplaceBack(QByteArrayLiteral("WS_REPLAY"), QByteArrayLiteral("1"));
+        r.params.append(replay->extraParams);
+    }
+    r.params.append(message.extraParams);
     return r;
 }
 
@@ -196,14 +208,15 @@ void PhpBridge::onReply(const QByteArray &clientId, const PhpRequest &request,
                         const ClientSession::Pending &message, const PhpResponse &r) {
     --m_inFlight;
     m_budget->releaseInbound(message.payload.size());
-    m_recorder->php(clientId, "message", request, r, message.replayOf);
+    const quint64 replayOf = message.replay ? message.replay->entryId : 0;
+    m_recorder->php(clientId, "message", request, r, replayOf);
     ClientSession *s = m_registry->find(clientId);
     if (!s) {
-        if (message.replayOf) {
+        if (replayOf) {
             m_recorder->error(clientId, Metrics::VanishedMidRequest,
                               QStringLiteral("replay of #%1: client %2 left before PHP "
                                              "answered; PHP's reply is in the log, not sent")
-                                  .arg(message.replayOf)
+                                  .arg(replayOf)
                                   .arg(idText(clientId)));
         } else {
             m_recorder->metrics()->countError(Metrics::VanishedMidRequest);
@@ -222,8 +235,7 @@ void PhpBridge::onReply(const QByteArray &clientId, const PhpRequest &request,
     s->inFlight = false;
     s->inFlightBytes = 0;
     s->ticket = 0;
-    const bool replayed = message.replayOf != 0;
-    if (r.outcome == PhpOutcome::Ok && (!replayed || message.replayAppliesControl))
+    if (r.outcome == PhpOutcome::Ok && (!message.replay || message.replay->applyControlHeaders))
         applyControlHeaders(s, r);
     if (r.outcome != PhpOutcome::Ok) {
         reportFailure(s, r, QString::fromLatin1(phpOutcomeName(r.outcome)), r.error);

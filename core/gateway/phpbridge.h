@@ -37,7 +37,10 @@ struct ReplayRequest {
     quint64 entryId = 0;
     QByteArray body;
     bool binary = false;
-    bool applyControlHeaders = false; // the reply's X-WS-* act on the live session
+    bool applyControlHeaders = false;  // the reply's X-WS-* act on the live session
+    std::optional<QString> user;       // sent as WS_USER instead of the session's
+    std::optional<QStringList> groups; // sent as WS_GROUPS instead of the session's
+    PhpParams extraParams;             // after the usual ones (e.g. an Xdebug trigger)
 };
 
 /// Between a client and PHP: the per-connection FIFO (one request in flight, bounded in
@@ -62,6 +65,8 @@ public:
 
     /// A message from a client: queued (bounded) and sent to PHP in turn.
     void onMessage(ClientSession *session, QByteArray payload, bool binary);
+    /// The client's next message carries these params too, once (e.g. an Xdebug trigger).
+    void addToNextMessage(ClientSession *session, const PhpParams &params);
     /// Queues a replay behind the client's own messages; false (and why) when it cannot.
     bool replay(ClientSession *session, const ReplayRequest &replay, QString *error);
     /// The connection is over: what is queued is dropped (logged, counted), its request still

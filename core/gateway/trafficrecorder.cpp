@@ -167,6 +167,7 @@ quint64 TrafficRecorder::php(const QByteArray &clientId, const char *event,
     e.text = failed ? QLatin1String(event) + QLatin1Char(' ') + x->outcome + QLatin1String(": ") +
                           r.error
                     : QLatin1String(event) + QStringLiteral(" → ") + QString::number(r.status);
+    e.replayOf = replayOf;
     if (replayOf)
         e.text += QStringLiteral(" (replay of #%1)").arg(replayOf);
     if (!r.stderrData.isEmpty())

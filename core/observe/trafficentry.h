@@ -50,6 +50,7 @@ struct TrafficEntry {
     qint64 durationUs = 0; // PHP time (Php rows)
     QString text;          // summary: error code and message, close reason, target of a push
     bool isError = false;
+    quint64 replayOf = 0; // Php rows: the entry this exchange replays (console replay)
     std::shared_ptr<const PhpExchange> php;
 
     static const char *kindName(Kind kind);

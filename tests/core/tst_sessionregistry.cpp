@@ -73,7 +73,7 @@ private slots:
         NoEvents events;
         auto s = session("id1", &events);
         s->messagesIn = 3;
-        s->queue.append({"x", 0, false});
+        s->queue.append({"x", 0, false, nullptr, {}});
         s->queuedBytes = 1;
         const ClientInfo info = SessionRegistry::info(*s);
         QCOMPARE(info.id, QByteArray("id1"));
