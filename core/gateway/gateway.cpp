@@ -191,17 +191,31 @@ DeliveryResult Gateway::deliverHere(const PushTarget &target, const OutboundMess
             target.kind == PushTarget::Kind::User    ? m_registry->usersSessions(name)
             : target.kind == PushTarget::Kind::Group ? m_registry->groupSessions(name)
                                                      : m_registry->all();
+        // Who got it, for the console's per-client conversation (only when it keeps a log).
+        const bool record = m_recorder->logEnabled();
+        auto receivers = record ? std::make_shared<QList<QByteArray>>() : nullptr;
+        bool truncated = false;
         if (!sessions.isEmpty()) {
             // Encoded once, queued by reference for every client.
             const QByteArray frame = WebSocketFrameWriter::frame(
                 m.binary ? WebSocketOpcode::Binary : WebSocketOpcode::Text, m.payload);
-            for (ClientSession *s : sessions)
-                count(m_outbox->sendFrame(*s, frame, m.payload.size(), Outbox::Purpose::Push));
+            for (ClientSession *s : sessions) {
+                const Outbox::Result result =
+                    m_outbox->sendFrame(*s, frame, m.payload.size(), Outbox::Purpose::Push);
+                count(result);
+                if (record && result == Outbox::Result::Sent) {
+                    if (receivers->size() < TrafficEntry::MaxReceivers)
+                        receivers->append(s->id);
+                    else
+                        truncated = true;
+                }
+            }
         }
+        m_recorder->pushed(target.describe(), {}, m.payload, m.binary, r, std::move(receivers),
+                           truncated);
+        return r;
     }
-    m_recorder->pushed(target.describe(),
-                       target.kind == PushTarget::Kind::Client ? target.name : QByteArray(),
-                       m.payload, m.binary, r);
+    m_recorder->pushed(target.describe(), target.name, m.payload, m.binary, r);
     return r;
 }
 

@@ -181,7 +181,8 @@ void TrafficRecorder::replyOut(const ClientSession &s, const QByteArray &body, b
 }
 
 void TrafficRecorder::pushed(const QString &target, const QByteArray &clientId,
-                             const QByteArray &payload, bool binary, const DeliveryResult &r) {
+                             const QByteArray &payload, bool binary, const DeliveryResult &r,
+                             std::shared_ptr<const QList<QByteArray>> receivers, bool truncated) {
     m_metrics->pushes.fetch_add(1, std::memory_order_relaxed);
     if (!m_log->enabled())
         return;
@@ -198,6 +199,8 @@ void TrafficRecorder::pushed(const QString &target, const QByteArray &clientId,
         e.text += QStringLiteral(", %1 buffer full").arg(r.bufferFull);
     if (r.nodes)
         e.text += QStringLiteral(", sent to %1 other nodes").arg(r.nodes);
+    e.receivers = std::move(receivers);
+    e.receiversTruncated = truncated;
     m_log->append(std::move(e));
 }
 

@@ -37,8 +37,10 @@ public:
                 const PhpResponse &response, quint64 replayOf = 0);
     void replyOut(const ClientSession &session, const QByteArray &body, bool binary);
     /// A push to `target` ("client …", "user …", "group …", "everyone").
+    /// `receivers`: the clients it was queued for (user, group, everyone pushes).
     void pushed(const QString &target, const QByteArray &clientId, const QByteArray &payload,
-                bool binary, const DeliveryResult &result);
+                bool binary, const DeliveryResult &result,
+                std::shared_ptr<const QList<QByteArray>> receivers = {}, bool truncated = false);
     void closed(const ClientSession &session, const WebSocketCloseInfo &info, int openCount);
     /// An error worth a log row, a counter and a warning line: "code: message".
     void error(const QByteArray &clientId, Metrics::ClientError kind, const QString &message);

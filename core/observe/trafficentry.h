@@ -51,6 +51,11 @@ struct TrafficEntry {
     QString text;          // summary: error code and message, close reason, target of a push
     bool isError = false;
     quint64 replayOf = 0; // Php rows: the entry this exchange replays (console replay)
+    /// Push rows to a user, group or everyone: the clients it was queued for (at most
+    /// TrafficEntry::MaxReceivers; receiversTruncated says when there were more).
+    std::shared_ptr<const QList<QByteArray>> receivers;
+    bool receiversTruncated = false;
+    static constexpr int MaxReceivers = 4096;
     std::shared_ptr<const PhpExchange> php;
 
     static const char *kindName(Kind kind);
