@@ -13,6 +13,8 @@ if [[ "${1:-}" != "--runtime-only" ]]; then
     packages+=(
         chromium xvfb xauth imagemagick
         dpkg-dev file desktop-file-utils appstream librsvg2-bin
+        clang-14 libclang-rt-14-dev
+        php8.2-xdebug
     )
 fi
 
@@ -31,6 +33,15 @@ if ((${#missing[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian enables Xdebug for every PHP it installs for (conf.d/20-xdebug.ini, mode develop),
+    # so the test fixtures' and the benchmarks' php-fpm would all run with it. Only wsgate's
+    # managed PHP wants it, and loads it itself (trigger mode; tst_managedphpxdebug): when it
+    # is installed here, it is switched off again for everyone else. An Xdebug that was already
+    # there is left as its owner set it up.
+    if [[ " ${missing[*]} " == *" php8.2-xdebug "* ]]; then
+        echo "setup: php8.2-xdebug installed; disabling it for php-fpm and php-cli (phpdismod)"
+        $sudo phpdismod -v 8.2 -s ALL xdebug
+    fi
 fi
 
 # Browser-test tooling (playwright-core drives Debian's chromium; it never downloads a browser).

@@ -125,6 +125,7 @@ bool Engine::startManagedPhp(QString *error) {
     ManagedPhp::Options php;
     php.maxChildren = ManagedPhpChildren;
     php.maxMessageBytes = c.maxMessageBytes;
+    php.user = c.phpUser; // the workers' account when we run as root
     m_managedPhp = std::make_unique<ManagedPhp>(php);
     connect(m_managedPhp.get(), &ManagedPhp::logLines, this, [this](const QStringList &lines) {
         for (const QString &line : lines) {

@@ -1,5 +1,8 @@
 #include "managedphp.h"
 
+#include "fpmpoolconfig.h"
+#include "runtimedirectory.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -34,14 +37,11 @@ constexpr qsizetype MaxLogLineBytes = 8 * 1024;
 constexpr int RecentLogLines = 20;
 // sun_path is 108 bytes on Linux, 104 on BSD/macOS.
 constexpr qsizetype MaxUnixSocketPathBytes = 100;
-// Form mode percent-encodes the message (up to 3 bytes per byte) and adds a few fields.
-constexpr int FormEncodingFactor = 3;
-constexpr qint64 FormOverheadBytes = 64 * 1024;
-constexpr qint64 MinMemoryLimitBytes = 128 * 1024 * 1024;
 
 const QString SocketName = QStringLiteral("php-fpm.sock");
 const QString ConfigName = QStringLiteral("php-fpm.conf");
 const QString PidName = QStringLiteral("php-fpm.pid");
+const QString WwwName = QStringLiteral("www");
 
 quint16 freeLoopbackPort() {
     // Reserve and release: PHP binds it right after. A race with another program is possible
@@ -50,10 +50,6 @@ quint16 freeLoopbackPort() {
     if (!probe.listen(QHostAddress::LocalHost, 0))
         return 0;
     return probe.serverPort();
-}
-
-QString iniValue(qint64 bytes) {
-    return QString::number(bytes);
 }
 } // namespace
 
@@ -175,24 +171,15 @@ bool ManagedPhp::prepare(QString *error) {
 #endif
         return false;
     }
-    if (m_dir.isEmpty()) {
-        if (m_options.runtimeDir.isEmpty()) {
-            m_tempDir = std::make_unique<QTemporaryDir>(QDir::tempPath() +
-                                                        QStringLiteral("/wsgate-php-XXXXXX"));
-            if (!m_tempDir->isValid()) {
-                *error = tr("cannot create a runtime directory: %1").arg(m_tempDir->errorString());
-                m_tempDir.reset();
-                return false;
-            }
-            m_dir = m_tempDir->path();
-        } else {
-            if (!QDir().mkpath(m_options.runtimeDir)) {
-                *error = tr("cannot create the runtime directory %1").arg(m_options.runtimeDir);
-                return false;
-            }
-            m_dir = QDir(m_options.runtimeDir).absolutePath();
-        }
+#ifdef Q_OS_UNIX
+    if (::geteuid() == 0) {
+        m_worker = PhpWorkerAccount::resolve(m_options.user, error);
+        if (!m_worker)
+            return false;
     }
+#endif
+    if (!prepareRuntimeDir(error))
+        return false;
     if (!m_options.tcp && socketPath().toLocal8Bit().size() > MaxUnixSocketPathBytes) {
         *error = tr("socket path %1 is too long for a unix socket; choose a shorter runtime "
                     "directory")
@@ -214,6 +201,8 @@ bool ManagedPhp::prepare(QString *error) {
             m_ports << port;
         }
     }
+    if (!m_xdebug)
+        m_xdebug = m_options.xdebugPort ? XdebugSupport::detect(m_binary) : XdebugSupport();
 #ifdef Q_OS_WIN
     return true;
 #else
@@ -221,65 +210,85 @@ bool ManagedPhp::prepare(QString *error) {
 #endif
 }
 
+bool ManagedPhp::prepareRuntimeDir(QString *error) {
+    const std::optional<uint> group =
+        m_worker ? std::optional<uint>(m_worker->gid) : std::optional<uint>();
+    if (m_options.runtimeDir.isEmpty()) {
+        if (!m_tempDir) {
+            // mkdtemp: a fresh directory, 0700, that nobody else can have prepared for us.
+            m_tempDir = std::make_unique<QTemporaryDir>(QDir::tempPath() +
+                                                        QStringLiteral("/wsgate-php-XXXXXX"));
+            if (!m_tempDir->isValid()) {
+                *error = tr("cannot create a runtime directory: %1").arg(m_tempDir->errorString());
+                m_tempDir.reset();
+                return false;
+            }
+            m_dir = m_tempDir->path();
+        }
+        if (!RuntimeDirectory::applyLayout(m_dir, group, error))
+            return false;
+    } else {
+        // Checked on every start: it outlives us, and others may have changed it meanwhile.
+        m_dir = QDir(m_options.runtimeDir).absolutePath();
+        if (!RuntimeDirectory::prepare(m_dir, group, error)) {
+            *error = tr("runtime directory: %1").arg(*error);
+            return false;
+        }
+    }
+    return RuntimeDirectory::prepareReadable(wwwDir(), error);
+}
+
+QStringList ManagedPhp::arguments() const {
+    return m_processes.empty() ? QStringList() : m_processes.front()->arguments();
+}
+
+QString ManagedPhp::workerUser() const {
+    return m_worker ? m_worker->name : QString();
+}
+
+QString ManagedPhp::wwwDir() const {
+    return m_dir.isEmpty() ? QString() : m_dir + QLatin1Char('/') + WwwName;
+}
+
+bool ManagedPhp::xdebugAvailable() const {
+    return m_xdebug && m_xdebug->available();
+}
+
+QString ManagedPhp::xdebugHint() const {
+    if (!m_xdebug)
+        return {};
+    if (!m_options.xdebugPort)
+        return tr("Xdebug off (no port)");
+    if (!m_xdebug->available())
+        return XdebugSupport::installHint(m_binary);
+    return tr("Xdebug: listen on 127.0.0.1:%1 in your IDE").arg(m_options.xdebugPort);
+}
+
+PhpParams ManagedPhp::xdebugTriggerParams() {
+    return XdebugSupport::triggerParams();
+}
+
+QList<QPair<QString, QString>> ManagedPhp::xdebugSettings() const {
+    if (!m_xdebug || !m_options.xdebugPort)
+        return {};
+    return m_xdebug->iniSettings(m_options.xdebugPort);
+}
+
 bool ManagedPhp::writeFpmConfig(QString *error) {
-    const qint64 postMax = m_options.maxMessageBytes * FormEncodingFactor + FormOverheadBytes;
-    const qint64 memoryLimit = std::max(MinMemoryLimitBytes, 2 * postMax + MinMemoryLimitBytes / 2);
-    const int children = std::max(1, m_options.maxChildren);
-
-    QString c;
-    c += QStringLiteral("; Generated by wsgate; rewritten on every start.\n[global]\n");
-    c += QStringLiteral("pid = %1/%2\n").arg(m_dir, PidName);
-    // Our stderr is a pipe we read: the log reaches the traffic log line by line.
-    c += QStringLiteral("error_log = /proc/self/fd/2\n");
-    c += QStringLiteral("log_level = notice\n");
-    c += QStringLiteral("daemonize = no\n");
-    // Workers get this long to finish their request on stop before the master kills them.
-    c += QStringLiteral("process_control_timeout = 2s\n");
-    c += QStringLiteral("\n[wsgate]\n");
-    if (m_options.tcp) {
-        c += QStringLiteral("listen = 127.0.0.1:%1\n").arg(m_ports.value(0));
-        c += QStringLiteral("listen.allowed_clients = 127.0.0.1\n");
-    } else {
-        c += QStringLiteral("listen = %1\n").arg(socketPath());
-        c += QStringLiteral("listen.mode = 0600\n");
-    }
-    c += QStringLiteral("listen.backlog = 511\n");
-    if (m_options.processManager == ProcessManager::Static) {
-        c += QStringLiteral("pm = static\n");
-        c += QStringLiteral("pm.max_children = %1\n").arg(children);
-    } else {
-        const int maxSpare = std::max(1, children / 2);
-        c += QStringLiteral("pm = dynamic\n");
-        c += QStringLiteral("pm.max_children = %1\n").arg(children);
-        c += QStringLiteral("pm.start_servers = %1\n").arg(std::min(2, maxSpare));
-        c += QStringLiteral("pm.min_spare_servers = 1\n");
-        c += QStringLiteral("pm.max_spare_servers = %1\n").arg(maxSpare);
-    }
-    c += QStringLiteral("pm.max_requests = %1\n").arg(std::max(0, m_options.maxRequests));
-    c += QStringLiteral("pm.status_path = /fpm-status\n");
-    c += QStringLiteral("ping.path = /fpm-ping\n");
-    if (!m_options.documentRoot.isEmpty())
-        c += QStringLiteral("chdir = %1\n").arg(m_options.documentRoot);
-    // No pool error_log on purpose: PHP's warnings and error_log() then travel as FastCGI
-    // STDERR beside the request that caused them. Output a worker writes to its own
-    // stdout/stderr (or a crash message) comes through the master's log instead.
-    c += QStringLiteral("catch_workers_output = yes\n");
-    c += QStringLiteral("decorate_workers_output = no\n");
-    c += QStringLiteral("clear_env = yes\n");
-    c += QStringLiteral("security.limit_extensions = .php\n");
-    for (const auto &env : std::as_const(m_options.environment))
-        c += QStringLiteral("env[%1] = \"%2\"\n").arg(env.first, env.second);
-    c += QStringLiteral("php_admin_flag[log_errors] = on\n");
-    // Never into the reply body: the body goes to a WebSocket client.
-    c += QStringLiteral("php_admin_value[display_errors] = Off\n");
-    c += QStringLiteral("php_admin_value[post_max_size] = %1\n").arg(iniValue(postMax));
-    c += QStringLiteral("php_admin_value[upload_max_filesize] = %1\n").arg(iniValue(postMax));
-    c += QStringLiteral("php_admin_value[memory_limit] = %1\n").arg(iniValue(memoryLimit));
-    for (const auto &value : std::as_const(m_options.phpAdminValues))
-        c += QStringLiteral("php_admin_value[%1] = %2\n").arg(value.first, value.second);
-
+    FpmPoolConfig::Inputs inputs;
+    inputs.pidFile = m_dir + QLatin1Char('/') + PidName;
+    inputs.listen =
+        m_options.tcp ? QStringLiteral("127.0.0.1:%1").arg(m_ports.value(0)) : socketPath();
+    inputs.worker = m_worker;
+#ifdef Q_OS_UNIX
+    inputs.socketOwner = {uint(::geteuid()), uint(::getegid())};
+#endif
+    const QString c = FpmPoolConfig::text(m_options, inputs);
     QFile f(configPath());
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(c.toUtf8()) < 0) {
+    // 0600: the env[] values may be secrets.
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+        !f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner) ||
+        f.write(c.toUtf8()) < 0) {
         *error = tr("cannot write %1: %2").arg(f.fileName(), f.errorString());
         return false;
     }
@@ -313,7 +322,7 @@ void ManagedPhp::launch() {
         p->setProcessChannelMode(QProcess::MergedChannels);
         p->setProgram(m_binary);
 #ifdef Q_OS_WIN
-        const qint64 postMax = m_options.maxMessageBytes * FormEncodingFactor + FormOverheadBytes;
+        const qint64 postMax = FpmPoolConfig::postMaxBytes(m_options.maxMessageBytes);
         QStringList args{
             QStringLiteral("-b"), QStringLiteral("127.0.0.1:%1").arg(m_ports.at(i)),
             QStringLiteral("-d"), QStringLiteral("display_errors=Off"),
@@ -322,6 +331,8 @@ void ManagedPhp::launch() {
             QStringLiteral("-d"), QStringLiteral("upload_max_filesize=%1").arg(postMax)};
         for (const auto &value : std::as_const(m_options.phpAdminValues))
             args << QStringLiteral("-d") << value.first + QLatin1Char('=') + value.second;
+        for (const auto &value : xdebugSettings())
+            args << QStringLiteral("-d") << value.first + QLatin1Char('=') + value.second;
         p->setArguments(args);
         // php-cgi on Windows forks no children: one process per port, each recycled after
         // PHP_FCGI_MAX_REQUESTS requests (and then restarted by us).
@@ -329,16 +340,22 @@ void ManagedPhp::launch() {
         env.insert(QStringLiteral("PHP_FCGI_MAX_REQUESTS"),
                    QString::number(std::max(0, m_options.maxRequests)));
         env.insert(QStringLiteral("PHP_FCGI_CHILDREN"), QStringLiteral("0"));
+        // php-cgi's only access control: loopback peers, i.e. still every local user (see the
+        // class comment and packaging/README.md); bound to 127.0.0.1 besides.
+        env.insert(QStringLiteral("FCGI_WEB_SERVER_ADDRS"), QStringLiteral("127.0.0.1"));
         for (const auto &e : std::as_const(m_options.environment))
             env.insert(e.first, e.second);
         p->setProcessEnvironment(env);
         if (!m_options.documentRoot.isEmpty())
             p->setWorkingDirectory(m_options.documentRoot);
 #else
+        // No --allow-to-run-as-root: as root the pool names an unprivileged user, and php-fpm
+        // itself then refuses a pool that would still run as root.
         QStringList args{QStringLiteral("--nodaemonize"), QStringLiteral("--fpm-config"),
                          configPath()};
-        if (::geteuid() == 0)
-            args << QStringLiteral("--allow-to-run-as-root");
+        // Before module startup, where Xdebug reads its mode: a pool's php_admin_value is late.
+        for (const auto &value : xdebugSettings())
+            args << QStringLiteral("-d") << value.first + QLatin1Char('=') + value.second;
         p->setArguments(args);
         // Its own process group: workers outlive a killed master and keep serving the old
         // socket, so cleanup kills the whole group.

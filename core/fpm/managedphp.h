@@ -1,5 +1,8 @@
 #pragma once
 
+#include "phpworkeraccount.h"
+#include "xdebugsupport.h"
+
 #include <QElapsedTimer>
 #include <QList>
 #include <QObject>
@@ -12,12 +15,20 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QIODevice;
 
 /// Runs wsgate's own PHP — php-fpm on Linux, php-cgi -b processes on Windows — with a generated
 /// config, forwards its log, restarts it with backoff when it dies, and cleans up on stop.
+///
+/// Trust: the workers never run as root (as root we give the pool an unprivileged account),
+/// the runtime dir is private (RuntimeDirectory), the unix socket is ours with mode 0600. Over
+/// TCP (the `tcp` option; always on Windows, where php-cgi knows no unix sockets) PHP listens
+/// on 127.0.0.1 only, and FastCGI has no per-request secret: any local user can connect and run
+/// code as the workers' account (e.g. with PHP_ADMIN_VALUE=auto_prepend_file=…). Prefer the
+/// unix socket wherever there is one.
 class ManagedPhp final : public QObject {
     Q_OBJECT
 public:
@@ -36,14 +47,20 @@ public:
         QString binary;       // empty: search php-fpm8.x / php-fpm (Windows: php-cgi.exe)
         QString runtimeDir;   // empty: a fresh temporary dir, removed by stop()
         QString documentRoot; // workers chdir here; empty: leave php-fpm's default
-        bool tcp = false;     // loopback TCP instead of a unix socket (always TCP on Windows)
-        quint16 port = 0;     // with tcp: 0 picks a free loopback port
-        int maxChildren = 8;  // pm.max_children (Windows: number of php-cgi processes)
+        // The workers' account when we run as root: empty picks www-data, else nobody. Ignored
+        // when we are not root (the workers are then us).
+        QString user;
+        bool tcp = false;    // loopback TCP instead of a unix socket (always TCP on Windows)
+        quint16 port = 0;    // with tcp: 0 picks a free loopback port
+        int maxChildren = 8; // pm.max_children (Windows: number of php-cgi processes)
         ProcessManager processManager = ProcessManager::Dynamic;
         int maxRequests = 500;                         // pm.max_requests / PHP_FCGI_MAX_REQUESTS
         qint64 maxMessageBytes = 16 * 1024 * 1024;     // sizes post_max_size for raw and form mode
         QList<QPair<QString, QString>> phpAdminValues; // extra php_admin_value[...] / -d lines
         QList<QPair<QString, QString>> environment;    // env[...] for the workers
+        // When Xdebug is installed it is loaded in trigger mode and connects to the IDE on
+        // 127.0.0.1:xdebugPort for the requests that carry xdebugTriggerParams(). 0: never load.
+        quint16 xdebugPort = 9003;
         // Restart delay after an unexpected exit: doubles from min to max, back to min after a
         // healthy minute.
         std::chrono::milliseconds restartBackoffMin{500};
@@ -56,8 +73,9 @@ public:
     /// The PHP binary start() would use when Options::binary is empty; empty when none found.
     static QString findBinary();
 
-    /// Writes the config and launches PHP; returns at once. State goes Starting → Running, or
-    /// Failed when it cannot run at all.
+    /// Writes the config and launches PHP; returns without waiting for PHP to serve (the first
+    /// start of an instance asks PHP once whether it has Xdebug: a fraction of a second). State
+    /// goes Starting → Running, or Failed when it cannot run at all.
     void start();
     /// Stops PHP (SIGQUIT, then SIGKILL for the whole process group) and removes the socket and
     /// the generated files. Blocks until the processes are gone.
@@ -75,6 +93,24 @@ public:
     /// php-fpm master pid (Windows: first php-cgi), 0 when not running.
     qint64 pid() const;
     int restartCount() const { return m_restartCount; }
+    /// The arguments PHP (the first process) was started with, empty when not running: php-fpm
+    /// overwrites its /proc cmdline, so this is where the console (and a test) can read them.
+    QStringList arguments() const;
+    /// The workers' account; empty when they run as us (we are not root).
+    QString workerUser() const;
+    /// runtimeDir()/www, created readable (0755) for the workers: the place for scripts to serve.
+    QString wwwDir() const;
+
+    /// Known once start() ran: Xdebug is installed and loaded in trigger mode (xdebugPort != 0).
+    bool xdebugAvailable() const;
+    /// One line for the console: where the IDE must listen, or how to install Xdebug ("apt
+    /// install php8.2-xdebug"); empty before start().
+    QString xdebugHint() const;
+    /// The FastCGI params that make one request to this PHP start a debug session (for a
+    /// replay's extraParams or Gateway::addToNextMessage): XDEBUG_TRIGGER=1. They reach Xdebug
+    /// through $_ENV, which the managed pool fills with the FastCGI params when Xdebug is on; a
+    /// PHP-FPM of your own needs variables_order with "E" for the same.
+    static PhpParams xdebugTriggerParams();
 
 signals:
     /// Fires on every state change.
@@ -84,6 +120,8 @@ signals:
 
 private:
     bool prepare(QString *error);
+    bool prepareRuntimeDir(QString *error);
+    QList<QPair<QString, QString>> xdebugSettings() const;
     bool writeFpmConfig(QString *error);
     void launch();
     void onStarted(QProcess *process);
@@ -100,6 +138,8 @@ private:
 
     Options m_options;
     QString m_binary;
+    std::optional<PhpWorkerAccount> m_worker; // set when we are root
+    std::optional<XdebugSupport> m_xdebug;    // detected on the first start
     std::unique_ptr<QTemporaryDir> m_tempDir;
     QString m_dir;
     QList<quint16> m_ports;
