@@ -35,7 +35,8 @@ FastCgiRecordParser::Result FastCgiRecordParser::parse(QByteArrayView data) {
             header = reinterpret_cast<const uchar *>(p); // common case: no copy
         } else {
             const qsizetype take = std::min(FastCgi::HeaderBytes - m_headerFill, size);
-            std::memcpy(m_header + m_headerFill, p, size_t(take));
+            if (take > 0) // an empty view may have no data pointer, and memcpy needs one
+                std::memcpy(m_header + m_headerFill, p, size_t(take));
             m_headerFill += take;
             used = take;
             if (m_headerFill < FastCgi::HeaderBytes)

@@ -9,6 +9,8 @@
 #include <QLocale>
 
 #include <cctype>
+#include <cmath>
+#include <limits>
 
 namespace {
 // A status page of a pool with pm.max_children = 1000 and long URIs stays well below this; more
@@ -35,9 +37,24 @@ constexpr Successor StringSuccessors[] = {
 // The last field FPM prints per worker: a worker block without it was cut off.
 constexpr const char *LastProcessKey = "last request memory";
 
+// A JSON number as qint64. Casting a double outside qint64's range is undefined, and a garbled
+// page can hold any number: out-of-range values saturate, NaN is 0. Whole numbers Qt kept as
+// integers come back exactly, also beyond 2^53 (so our own toJson() reads back unchanged).
+qint64 fromNumber(const QJsonValue &v) {
+    constexpr double TwoTo63 = 9223372036854775808.0;
+    const double d = v.toDouble();
+    if (std::isnan(d))
+        return 0;
+    if (d >= TwoTo63)
+        return v.toInteger(std::numeric_limits<qint64>::max());
+    if (d < -TwoTo63)
+        return std::numeric_limits<qint64>::min();
+    return v.toInteger(static_cast<qint64>(d));
+}
+
 qint64 toInt(const QJsonValue &v) {
     if (v.isDouble())
-        return static_cast<qint64>(v.toDouble());
+        return fromNumber(v);
     return v.toString().trimmed().toLongLong();
 }
 
@@ -58,7 +75,7 @@ QString toText(const QJsonValue &v) {
 // JSON gives unix seconds; the plain-text page gives "21/Nov/2026:22:26:36 +0000".
 qint64 toUnixTime(const QJsonValue &v) {
     if (v.isDouble())
-        return static_cast<qint64>(v.toDouble());
+        return fromNumber(v);
     const QString text = v.toString().trimmed();
     bool isNumber = false;
     const qint64 number = text.toLongLong(&isNumber);
@@ -160,14 +177,18 @@ bool isSpace(char c) {
 
 /// Rewrites almost-JSON from FPM into JSON: re-escapes quotes, backslashes and control bytes that
 /// FPM printed raw inside strings, and cuts a body that ended early back to its last complete
-/// member. A quote ends a string only where the structure can go on after it (`,"key":`, `}`,
-/// `]`), which is what makes a raw quote inside "request uri" recognisable. With `fpmOrder`, a
-/// string of a key in StringSuccessors ends only before that key's successor.
+/// member. Reading Generic, a quote ends a string only where the structure can go on after it
+/// (`,"key":`, `}`, `]`), which is what makes a raw quote inside "request uri" recognisable; with
+/// FpmOrder, a string of a key in StringSuccessors ends only before that key's successor. Strict
+/// reads JSON as JSON (every `\"` an escape, every other quote a close), so valid JSON, whatever
+/// its strings hold (an escaped `"}` in a URI), comes out unchanged.
 class JsonRepairer final {
 public:
-    JsonRepairer(const QByteArray &in, bool fpmOrder)
+    enum class Reading { Strict, Generic, FpmOrder };
+
+    JsonRepairer(const QByteArray &in, Reading reading)
         : m_in(in)
-        , m_fpmOrder(fpmOrder) {}
+        , m_reading(reading) {}
 
     enum class Result { Ok, Truncated, Garbage };
 
@@ -329,7 +350,8 @@ private:
 
     // True when a quote at `quotePos` can close a string: what follows continues the structure.
     bool quoteCloses(qsizetype quotePos, bool isKey) const {
-        const QByteArray successor = (isKey || !m_fpmOrder) ? QByteArray() : successorOf(m_lastKey);
+        const QByteArray successor =
+            (isKey || m_reading != Reading::FpmOrder) ? QByteArray() : successorOf(m_lastKey);
         qsizetype i = quotePos + 1;
         const auto spaces = [&] {
             while (i < m_in.size() && isSpace(m_in.at(i)))
@@ -406,7 +428,7 @@ private:
                     return hitEnd();
                 const char next = m_in.at(m_pos + 1);
                 // A raw backslash that ends the value ("C:\dir\") looks like an escaped quote.
-                if (next == '"' && quoteCloses(m_pos + 1, isKey)) {
+                if (next == '"' && m_reading != Reading::Strict && quoteCloses(m_pos + 1, isKey)) {
                     content.append("\\\\");
                     m_pos += 1;
                     m_changed = true;
@@ -424,7 +446,7 @@ private:
                 continue;
             }
             if (c == '"') {
-                if (quoteCloses(m_pos, isKey)) {
+                if (m_reading == Reading::Strict || quoteCloses(m_pos, isKey)) {
                     ++m_pos;
                     break;
                 }
@@ -456,7 +478,7 @@ private:
     }
 
     const QByteArray &m_in;
-    const bool m_fpmOrder;
+    const Reading m_reading;
     qsizetype m_pos = 0;
     QByteArray m_out;
     QByteArray m_closers;
@@ -589,13 +611,14 @@ std::optional<FpmStatus> FpmStatus::fromJson(const QByteArray &body, Quality *qu
             error, QStringLiteral("php-fpm status larger than %1 bytes").arg(MaxBodyBytes));
     // Always through the repairer: Qt's parser is lenient in its own way (it drops the backslash
     // of an unknown escape such as a raw "C:\dir"), which would lose bytes without a trace.
-    // Valid JSON in any key order passes the first pass unchanged. Anything else gets a second
-    // pass that knows FPM's field order, which places raw quotes exactly.
-    JsonRepairer generic(body, false);
-    JsonRepairer::Result result = generic.run();
-    if (result == JsonRepairer::Result::Ok && !generic.changed())
-        return fromRepaired(generic.output(), Quality::Exact, quality, error);
-    JsonRepairer ordered(body, true);
+    // Valid JSON in any key order passes the strict pass unchanged. Anything else gets a generic
+    // pass and one that knows FPM's field order, which places raw quotes exactly.
+    JsonRepairer strict(body, JsonRepairer::Reading::Strict);
+    if (strict.run() == JsonRepairer::Result::Ok && !strict.changed())
+        return fromRepaired(strict.output(), Quality::Exact, quality, error);
+    JsonRepairer generic(body, JsonRepairer::Reading::Generic);
+    const JsonRepairer::Result result = generic.run();
+    JsonRepairer ordered(body, JsonRepairer::Reading::FpmOrder);
     const JsonRepairer::Result orderedResult = ordered.run();
     QString orderedError;
     if (orderedResult != JsonRepairer::Result::Garbage) {

@@ -124,6 +124,8 @@ private slots:
     void parserMalformed();
     void parserTruncatedHeaderIsIncomplete();
     void parserUnknownTypeIsCallersCall();
+    void parserEmptyInput_data();
+    void parserEmptyInput();
 };
 
 void TestFastCgiCodec::nameValuePairLengths_data() {
@@ -547,6 +549,34 @@ void TestFastCgiCodec::parserUnknownTypeIsCallersCall() {
     QCOMPARE(parser.type(), quint8(200));
     QCOMPARE(parser.requestId(), quint16(0));
     QCOMPARE(parser.content(), QByteArrayView("xyz"));
+}
+
+void TestFastCgiCodec::parserEmptyInput_data() {
+    QTest::addColumn<int>("before");
+    QTest::newRow("at a record boundary") << 0;
+    QTest::newRow("inside the header") << 3;
+    QTest::newRow("after the header") << 8;
+    QTest::newRow("inside the content") << 10;
+    QTest::newRow("inside the padding") << 13;
+}
+
+// An empty view (null data pointer) is a no-op wherever it comes. Found by
+// fuzz_fastcgirecordparser: the header copy passed the null pointer to memcpy (undefined
+// behaviour, reported by UBSan; the fuzzer's seed corpus keeps the input).
+void TestFastCgiCodec::parserEmptyInput() {
+    QFETCH(int, before);
+    const QByteArray full = header(1, 6, 1, 4, 2) + "abcd" + QByteArray(2, '\0');
+    FastCgiRecordParser parser;
+    const auto first = parser.parse(QByteArrayView(full).first(before));
+    QCOMPARE(first.status, FastCgiRecordParser::Status::Incomplete);
+    const auto empty = parser.parse(QByteArrayView());
+    QCOMPARE(empty.status, FastCgiRecordParser::Status::Incomplete);
+    QCOMPARE(empty.consumed, 0);
+    QCOMPARE(parser.atRecordBoundary(), before == 0);
+    const auto rest = parser.parse(QByteArrayView(full).sliced(before));
+    QCOMPARE(rest.status, FastCgiRecordParser::Status::Ok);
+    QCOMPARE(rest.consumed, full.size() - before);
+    QCOMPARE(parser.content(), QByteArrayView("abcd"));
 }
 
 QTEST_APPLESS_MAIN(TestFastCgiCodec)

@@ -6,6 +6,8 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include <limits>
+
 // Captured from php-fpm 8.2 (see tests/data/fpm/README.md): one worker was serving a request
 // whose query string held quotes, backslashes, a tab, a newline, U+00E9 and BEL.
 static const QString OddUri =
@@ -38,6 +40,10 @@ private slots:
     void textMatchesJson();
     void textContinuesRawNewlineInUri();
     void toJsonRoundTrips();
+    void oddValuesRoundTrip_data();
+    void oddValuesRoundTrip();
+    void numbersOutOfRangeSaturate_data();
+    void numbersOutOfRangeSaturate();
     void countsComeFromTheProcessList();
 };
 
@@ -238,6 +244,14 @@ void TestFpmStatus::repairs_data() {
     QTest::newRow("invalid utf-8 byte") << page("/a\xff") << repaired << "/a\uFFFD" << 0.0 << 2;
     QTest::newRow("valid escapes kept")
         << page("\\/a\\u0041\\\"") << int(FpmStatus::Quality::Exact) << "/aA\"" << 0.0 << 2;
+    // Found by fuzz_fpmstatus: valid JSON whose string held an escaped quote before '}' or ']'
+    // was read as a raw backslash ending the string, so PHP 8.2's correct page came out
+    // Repaired (and in another key order not at all).
+    QTest::newRow("valid escaped quote before brace")
+        << page("/q?f={\\\"a\\\":\\\"b\\\"}") << int(FpmStatus::Quality::Exact)
+        << "/q?f={\"a\":\"b\"}" << 0.0 << 2;
+    QTest::newRow("valid escaped quote before bracket")
+        << page("/q?a[]=\\\"]") << int(FpmStatus::Quality::Exact) << "/q?a[]=\"]" << 0.0 << 2;
     QTest::newRow("nan cpu") << page("/x", "-nan") << repaired << "/x" << 0.0 << 2;
     QTest::newRow("notice after document")
         << page("/x") + "\nPHP Notice: something" << repaired << "/x" << 0.0 << 2;
@@ -322,6 +336,81 @@ void TestFpmStatus::toJsonRoundTrips() {
     QCOMPARE(again->toJson(), s->toJson());
     QCOMPARE(s->toJson().value(QLatin1String("processes")).toArray().size(), 4);
     QVERIFY(!s->toJson().contains(QLatin1String("memory peak")));
+}
+
+void TestFpmStatus::oddValuesRoundTrip_data() {
+    QTest::addColumn<QString>("uri");
+    QTest::addColumn<QString>("user");
+    QTest::addColumn<qint64>("acceptedConn");
+    QTest::newRow("quote and brace in the uri") << "/q?f={\"a\":\"b\"}"
+                                                << "-" << qint64(1);
+    QTest::newRow("quote and bracket in the user") << "/"
+                                                   << "bob\\\"]" << qint64(1);
+    QTest::newRow("counter above 2^53") << "/"
+                                        << "-" << qint64(9007199254740993);
+    QTest::newRow("counter at qint64 max") << "/"
+                                           << "-" << std::numeric_limits<qint64>::max();
+    QTest::newRow("counter at qint64 min") << "/"
+                                           << "-" << std::numeric_limits<qint64>::min();
+}
+
+// toJson() is what the push API serves as the FPM status: it must read back as it was, though
+// Qt sorts the keys (so FPM's field order cannot help) and the values are arbitrary. Found by
+// fuzz_fpmstatus.
+void TestFpmStatus::oddValuesRoundTrip() {
+    QFETCH(QString, uri);
+    QFETCH(QString, user);
+    QFETCH(qint64, acceptedConn);
+    auto s = FpmStatus::fromJson(data(QStringLiteral("php82-static-json-full.json")));
+    QVERIFY(s);
+    s->processes[1].requestUri = uri;
+    s->processes[1].user = user;
+    s->acceptedConn = acceptedConn;
+    const QByteArray json = QJsonDocument(s->toJson()).toJson(QJsonDocument::Compact);
+    FpmStatus::Quality q = FpmStatus::Quality::Truncated;
+    QString error;
+    const auto again = FpmStatus::fromJson(json, &q, &error);
+    QVERIFY2(again, qPrintable(error));
+    QCOMPARE(q, FpmStatus::Quality::Exact);
+    QCOMPARE(again->processes.at(1).requestUri, uri);
+    QCOMPARE(again->processes.at(1).user, user);
+    QCOMPARE(again->acceptedConn, acceptedConn);
+    QCOMPARE(again->toJson(), s->toJson());
+}
+
+void TestFpmStatus::numbersOutOfRangeSaturate_data() {
+    QTest::addColumn<QByteArray>("number");
+    QTest::addColumn<qint64>("expected");
+    const qint64 max = std::numeric_limits<qint64>::max();
+    const qint64 min = std::numeric_limits<qint64>::min();
+    QTest::newRow("1e300") << QByteArray("1e300") << max;
+    QTest::newRow("-1e300") << QByteArray("-1e300") << min;
+    QTest::newRow("2^63") << QByteArray("9223372036854775808") << max;
+    QTest::newRow("qint64 max") << QByteArray("9223372036854775807") << max;
+    QTest::newRow("qint64 min") << QByteArray("-9223372036854775808") << min;
+    QTest::newRow("2^53 + 1 exactly") << QByteArray("9007199254740993") << qint64(9007199254740993);
+    QTest::newRow("fraction truncated") << QByteArray("1.9") << qint64(1);
+}
+
+// Found by fuzz_fpmstatus: a number outside qint64 was cast from double (undefined behaviour,
+// reported by UBSan; in practice qint64 min for any large value).
+void TestFpmStatus::numbersOutOfRangeSaturate() {
+    QFETCH(QByteArray, number);
+    QFETCH(qint64, expected);
+    QByteArray body = data(QStringLiteral("php82-static-json.json"));
+    const QByteArray acceptedKey = "\"accepted conn\":";
+    const qsizetype at = body.indexOf(acceptedKey) + acceptedKey.size();
+    QVERIFY(at > acceptedKey.size());
+    const qsizetype end = body.indexOf(',', at);
+    body.replace(at, end - at, number);
+    const QByteArray startKey = "\"start time\":";
+    const qsizetype startAt = body.indexOf(startKey) + startKey.size();
+    body.replace(startAt, body.indexOf(',', startAt) - startAt, number);
+    QString error;
+    const auto s = FpmStatus::fromJson(body, nullptr, &error);
+    QVERIFY2(s, qPrintable(error));
+    QCOMPARE(s->acceptedConn, expected);
+    QCOMPARE(s->startTime, expected);
 }
 
 void TestFpmStatus::countsComeFromTheProcessList() {
