@@ -1,11 +1,12 @@
 #include "fastcgiconnection.h"
 
 #include "fastcgicodec.h"
+#include "fastcgierrortext.h"
 
 #include <QAbstractSocket>
 #include <QIODevice>
-#include <QLocalSocket>
 #include <QStringList>
+#include <QTcpSocket>
 
 #include <algorithm>
 
@@ -73,13 +74,19 @@ FastCgiConnection::FastCgiConnection(QIODevice *device, QObject *parent)
         connect(socket, &QAbstractSocket::disconnected, this,
                 [this] { onTransportClosed(QStringLiteral("closed by peer")); });
         connect(socket, &QAbstractSocket::errorOccurred, this,
-                [this, socket] { onTransportClosed(socket->errorString()); });
+                [this, socket](QAbstractSocket::SocketError error) {
+                    m_tcpError = error;
+                    onTransportClosed(socket->errorString());
+                });
     } else if (auto *socket = qobject_cast<QLocalSocket *>(m_device)) {
         connect(socket, &QLocalSocket::connected, this, &FastCgiConnection::onConnected);
         connect(socket, &QLocalSocket::disconnected, this,
                 [this] { onTransportClosed(QStringLiteral("closed by peer")); });
         connect(socket, &QLocalSocket::errorOccurred, this,
-                [this, socket] { onTransportClosed(socket->errorString()); });
+                [this, socket](QLocalSocket::LocalSocketError error) {
+                    m_localError = error;
+                    onTransportClosed(socket->errorString());
+                });
     }
     m_state = deviceConnected() ? State::Idle : State::Connecting;
     m_progress.start();
@@ -92,6 +99,10 @@ FastCgiConnection::~FastCgiConnection() {
 
 void FastCgiConnection::setMaxResponseBytes(qint64 bytes) {
     m_maxResponseBytes = bytes;
+}
+
+void FastCgiConnection::setAddress(const FastCgiAddress &address) {
+    m_address = address;
 }
 
 bool FastCgiConnection::deviceConnected() const {
@@ -391,6 +402,31 @@ QString FastCgiConnection::receivedSoFar() const {
     return text;
 }
 
+QString FastCgiConnection::connectFailedText(const QString &reason) const {
+    if (auto *socket = qobject_cast<QLocalSocket *>(m_device)) {
+        QString path = m_address && m_address->kind == FastCgiAddress::Kind::Unix
+                           ? m_address->path
+                           : socket->fullServerName();
+        if (path.isEmpty())
+            path = socket->serverName();
+        if (!path.isEmpty() && m_localError) {
+            return FastCgiErrorText::unixConnectFailed(path, *m_localError, reason,
+                                                       FastCgiErrorText::probe(path));
+        }
+        if (!path.isEmpty())
+            return QStringLiteral("cannot connect to unix:%1: %2").arg(path, reason);
+    } else if (auto *socket = qobject_cast<QAbstractSocket *>(m_device)) {
+        const bool known = m_address && m_address->kind == FastCgiAddress::Kind::Tcp;
+        const QString host = known ? m_address->host : socket->peerName();
+        const quint16 port = known ? m_address->port : socket->peerPort();
+        if (!host.isEmpty() && m_tcpError)
+            return FastCgiErrorText::tcpConnectFailed(host, port, *m_tcpError, reason);
+    }
+    if (m_address)
+        return QStringLiteral("cannot connect to %1: %2").arg(m_address->toString(), reason);
+    return QStringLiteral("cannot connect: %1").arg(reason);
+}
+
 void FastCgiConnection::onTransportClosed(const QString &reason) {
     if (m_state == State::Busy && m_device->bytesAvailable() > 0)
         onReadyRead(); // the reply may be complete in what is still buffered
@@ -408,7 +444,7 @@ void FastCgiConnection::onTransportClosed(const QString &reason) {
         return;
     case State::Connecting:
         if (m_requestPending) {
-            failRequest(PhpOutcome::Unavailable, QStringLiteral("cannot connect: %1").arg(reason));
+            failRequest(PhpOutcome::Unavailable, connectFailedText(reason));
             return;
         }
         break;

@@ -1,12 +1,17 @@
 #pragma once
 
 #include "cgiresponseparser.h"
+#include "fastcgiaddress.h"
 #include "fastcgirecordparser.h"
 #include "php/phpresponse.h"
 
+#include <QAbstractSocket>
 #include <QByteArray>
 #include <QElapsedTimer>
+#include <QLocalSocket>
 #include <QObject>
+
+#include <optional>
 
 class QIODevice;
 
@@ -37,6 +42,9 @@ public:
     /// once with BadResponse and the connection is closed, so no reply is ever cut short
     /// silently.
     void setMaxResponseBytes(qint64 bytes);
+    /// The address the device connects to. A failed connect then names it and says why and
+    /// what to do (FastCgiErrorText); without it the socket's own name is used.
+    void setAddress(const FastCgiAddress &address);
 
     /// Starts a request (allowed while Connecting or Idle; returns false otherwise).
     /// The request's bytes are handed to the device once it is connected; the body is
@@ -84,6 +92,7 @@ private:
     void complete(quint32 appStatus);
     void failRequest(PhpOutcome outcome, const QString &error);
     QString receivedSoFar() const;
+    QString connectFailedText(const QString &reason) const;
     void closeDevice();
     void emitFinishedLater();
     bool deviceConnected() const;
@@ -99,6 +108,10 @@ private:
     qint64 m_bytesSent = 0;
     qint64 m_stdoutBytes = 0; // of the current request
     qint64 m_maxResponseBytes;
+    std::optional<FastCgiAddress> m_address;
+    // The socket's last error, for the connect-failure text; unset: none reported.
+    std::optional<QLocalSocket::LocalSocketError> m_localError;
+    std::optional<QAbstractSocket::SocketError> m_tcpError;
     QByteArray m_head;    // BEGIN_REQUEST + PARAMS (+ small STDIN), reused between requests
     QByteArray m_body;    // shared with the caller's PhpRequest until written
     QByteArray m_readBuf; // reused between reads

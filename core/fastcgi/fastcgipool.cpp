@@ -1,6 +1,7 @@
 #include "fastcgipool.h"
 
 #include "fastcgiconnection.h"
+#include "fastcgierrortext.h"
 
 #include <QLocalSocket>
 #include <QTcpSocket>
@@ -145,6 +146,7 @@ FastCgiConnection *FastCgiPool::openConnection() {
     }
     auto *connection = new FastCgiConnection(device, this);
     connection->setMaxResponseBytes(m_options.maxResponseBytes);
+    connection->setAddress(m_options.address);
     connect(connection, &FastCgiConnection::finished, this,
             [this, connection] { onFinished(connection); });
     connect(connection, &FastCgiConnection::closed, this,
@@ -198,10 +200,12 @@ void FastCgiPool::onFinished(FastCgiConnection *connection) {
     if (connection->state() != FastCgiConnection::State::Idle)
         removeSlot(connection);
     if (response.outcome != PhpOutcome::Ok) {
+        // Connect errors name the address themselves.
+        const QString where = m_options.address.toString();
         emit connectionError(
-            QStringLiteral("FastCGI %1: %2%3")
-                .arg(m_options.address.toString(), response.error,
-                     retry ? QStringLiteral(" (retrying on a fresh connection)") : QString()));
+            (response.error.contains(where) ? response.error
+                                            : where + QStringLiteral(": ") + response.error) +
+            (retry ? QStringLiteral(" (retrying on a fresh connection)") : QString()));
     }
     if (retry) {
         job.retried = true;
@@ -231,8 +235,8 @@ void FastCgiPool::sweep() {
         switch (c->state()) {
         case FastCgiConnection::State::Connecting:
             if (slot.job && quietMs > m_options.connectTimeoutMs)
-                c->abort(PhpOutcome::Timeout,
-                         QStringLiteral("connect timeout after %1 ms").arg(quietMs));
+                c->abort(PhpOutcome::Timeout, FastCgiErrorText::connectTimedOut(
+                                                  m_options.address, m_options.connectTimeoutMs));
             break;
         case FastCgiConnection::State::Busy:
             // The deadline first: a handler that trickles output makes progress forever.

@@ -35,7 +35,8 @@ public:
 
 signals:
     /// A request failed on a connection (connect error, reset, malformed reply, timeout);
-    /// one line for the log, emitted before that request's callback runs.
+    /// one line for the log that names the address, emitted before that request's callback
+    /// runs.
     void connectionError(const QString &message);
 
 private:

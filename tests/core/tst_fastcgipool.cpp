@@ -215,13 +215,20 @@ void TestFastCgiPool::faults() {
 
 void TestFastCgiPool::unavailable_data() {
     QTest::addColumn<QString>("kind");
-    QTest::newRow("tcp port with no listener") << "tcp";
-    QTest::newRow("unix socket path missing") << "unix-missing";
-    QTest::newRow("unix path is not a socket") << "unix-file";
+    QTest::addColumn<QString>("says"); // after "cannot connect to <address>: "
+    QTest::newRow("tcp port with no listener")
+        << "tcp"
+        << "connection refused (nothing listens on 127.0.0.1:";
+    QTest::newRow("unix socket path missing")
+        << "unix-missing"
+        << "no such file (is php-fpm running, and is this its pool's listen path?)";
+    QTest::newRow("unix path is not a socket") << "unix-file"
+                                               << "not a socket (a regular file, -rw-";
 }
 
 void TestFastCgiPool::unavailable() {
     QFETCH(QString, kind);
+    QFETCH(QString, says);
     QTemporaryDir dir;
     QString address;
     if (kind == QLatin1String("tcp")) {
@@ -244,12 +251,17 @@ void TestFastCgiPool::unavailable() {
     QVERIFY(!results.calledInsideSubmit);
     QCOMPARE(results.responses.size(), 0);
     QTRY_COMPARE(results.responses.size(), 3);
+    const QString canonical = pool.options().address.toString();
     for (const PhpResponse &r : results.responses) {
         QCOMPARE(r.outcome, PhpOutcome::Unavailable);
-        QVERIFY2(r.error.startsWith(QLatin1String("cannot connect")), qPrintable(r.error));
+        // What happened and what to do, not Qt's "QLocalSocket::connectToServer: Invalid name".
+        const QString expected = QStringLiteral("cannot connect to %1: %2").arg(canonical, says);
+        QVERIFY2(r.error.startsWith(expected), qPrintable(r.error));
     }
     QCOMPARE(results.order, (QList<int>{0, 1, 2}));
     QCOMPARE(errors.count(), 3);
+    // The log line is the same text; the address is not repeated in front of it.
+    QCOMPARE(errors.at(0).at(0).toString(), results.responses.at(0).error);
     QTRY_COMPARE(pool.stats().connections, 0);
 }
 
