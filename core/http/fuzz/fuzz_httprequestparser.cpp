@@ -1,6 +1,6 @@
 // libFuzzer entry point for HttpRequestParser: the input is split into random chunks (sizes
 // taken from the input's first bytes) and fed like a socket would, pipelining included.
-// Build and run with scripts/fuzz-http.sh.
+// Build and run with scripts/fuzz.sh.
 
 #include "http/httprequestparser.h"
 

@@ -1,8 +1,7 @@
 // libFuzzer entry point for WebSocketFrameParser: the input is split into random chunks (sizes
 // taken from the input's first bytes) and fed like a socket would, under a limit the input
 // chooses; every event is checked against the parser's contract.
-// Build: clang++-14 -fsanitize=fuzzer,address,undefined with websocketframeparser.cpp,
-// websocketframewriter.cpp and utf8validator.cpp (like scripts/fuzz-http.sh).
+// Build and run with scripts/fuzz.sh.
 
 #include "websocket/utf8validator.h"
 #include "websocket/websocketframeparser.h"
