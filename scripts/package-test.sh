@@ -123,7 +123,7 @@ grep -qx '/etc/wsgate/wsgated.json' <<<"$(dpkg-deb -I "$DEB" conffiles)" ||
 pass "conffile /etc/wsgate/wsgated.json"
 CONTENTS=$(dpkg-deb -c "$DEB" | awk '{print $NF}')
 expected="./usr/bin/wsgated ./etc/wsgate/wsgated.json ./lib/systemd/system/wsgated.service
-./usr/share/man/man8/wsgated.8.gz"
+./usr/share/man/man8/wsgated.8.gz ./usr/share/doc/wsgate/copyright"
 if [ "$HAS_GUI" = 1 ]; then
     expected="$expected ./usr/bin/wsgate ./usr/share/man/man1/wsgate.1.gz
 ./usr/share/applications/io.github.wsgate.desktop ./usr/share/metainfo/io.github.wsgate.metainfo.xml
@@ -153,6 +153,16 @@ pass "installed wsgated --version: $OUT"
 grep -q -- '--fastcgi' <<<"$(/usr/bin/wsgated --help)" || fail "/usr/bin/wsgated --help"
 pass "installed wsgated --help"
 
+# Debian's machine-readable copyright file, naming the license the LICENSE file has.
+COPYRIGHT=/usr/share/doc/$PACKAGE/copyright
+[ -f "$COPYRIGHT" ] || fail "$COPYRIGHT is not installed"
+head -n 1 "$COPYRIGHT" | grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' ||
+    fail "$COPYRIGHT is not in the machine-readable format (first line: $(head -n 1 "$COPYRIGHT"))"
+grep -qx 'License: Apache-2.0' "$COPYRIGHT" || fail "$COPYRIGHT does not say License: Apache-2.0"
+grep -q 'Apache License' "$ROOT/LICENSE" && grep -q 'Version 2.0' "$ROOT/LICENSE" ||
+    fail "LICENSE is not the Apache License 2.0 the copyright file names"
+pass "installed $COPYRIGHT (machine-readable, License: Apache-2.0, as LICENSE)"
+
 if [ "$HAS_GUI" = 1 ]; then
     DESKTOP=/usr/share/applications/io.github.wsgate.desktop
     METAINFO=/usr/share/metainfo/io.github.wsgate.metainfo.xml
@@ -171,6 +181,9 @@ desktop-file-validate "$DESKTOP" || fail "desktop-file-validate $DESKTOP"
 pass "desktop-file-validate ($where)"
 appstreamcli validate --no-net "$METAINFO" || fail "appstreamcli validate --no-net $METAINFO"
 pass "appstreamcli validate --no-net ($where)"
+grep -q '<project_license>Apache-2.0</project_license>' "$METAINFO" ||
+    fail "$METAINFO has no <project_license>Apache-2.0</project_license>"
+pass "metainfo project_license Apache-2.0"
 [ "$HAS_GUI" = 1 ] || rm -f "$METAINFO"
 
 if command -v systemd-analyze >/dev/null 2>&1; then

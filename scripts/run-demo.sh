@@ -7,7 +7,14 @@ cd "$(dirname "$0")/.."
 build=${WSGATE_BUILD_DIR:-build}
 
 bash scripts/setup.sh --runtime-only
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSGATE_BUILD_TESTS=OFF >/dev/null
+# A new build directory is configured without tests (fewer packages, a quicker configure);
+# an existing one keeps its settings, so a test build stays one (scripts/test.sh turns tests
+# on again in any case) and nothing is rebuilt for a changed option.
+if [[ -f "$build/CMakeCache.txt" ]]; then
+    cmake -S . -B "$build" >/dev/null
+else
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSGATE_BUILD_TESTS=OFF >/dev/null
+fi
 cmake --build "$build" -j2 --target wsgated $( [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]] && echo wsgate )
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" && -x "$build/app/wsgate" ]]; then
     exec "$build/app/wsgate" --demo "$@"

@@ -14,7 +14,7 @@ if [[ "${1:-}" != "--runtime-only" ]]; then
         chromium xvfb xauth imagemagick
         dpkg-dev file desktop-file-utils appstream librsvg2-bin
         clang-14 libclang-rt-14-dev
-        php8.2-xdebug
+        php8.2-xdebug phpunit
     )
 fi
 

@@ -1,7 +1,10 @@
 <?php
-// Router for `php -S`: a stand-in for wsgate's push API, used by test_wsgatepush.php.
+// Router for `php -S`: a stand-in for wsgate's push API, used by pushclient/ClientTest.php.
 // Appends one JSON line per request (method, path, headers, body) to FAKE_PUSH_LOG and
-// answers like the real API. FAKE_PUSH_TOKEN set: every call needs "Bearer <token>".
+// answers like the real API, with its trust rules in its order: a Host other than
+// FAKE_PUSH_HOST is 421 misdirected_request, a request with an Origin or Sec-Fetch-Site (a
+// browser's) 403 origin_not_allowed; FAKE_PUSH_TOKEN set: every call needs "Bearer <token>";
+// a POST body that is not form-encoded or JSON is 415 unsupported_media_type.
 // client_id / group "unknown" are unknown (404 unknown_client).
 declare(strict_types=1);
 
@@ -26,6 +29,15 @@ function answer(int $status, $data): void
     echo json_encode($data);
 }
 
+$host = (string)getenv('FAKE_PUSH_HOST');
+if ($host !== '' && ($_SERVER['HTTP_HOST'] ?? '') !== $host) {
+    answer(421, ['error' => 'misdirected_request', 'message' => 'Host not served here']);
+    return;
+}
+if (isset($_SERVER['HTTP_ORIGIN']) || isset($_SERVER['HTTP_SEC_FETCH_SITE'])) {
+    answer(403, ['error' => 'origin_not_allowed', 'message' => 'browser requests are refused']);
+    return;
+}
 $token = (string)getenv('FAKE_PUSH_TOKEN');
 if ($token !== '' && ($_SERVER['HTTP_AUTHORIZATION'] ?? '') !== 'Bearer ' . $token) {
     answer(401, ['error' => 'unauthorized', 'message' => 'missing or wrong bearer token']);
@@ -36,6 +48,11 @@ if ($_SERVER['REQUEST_METHOD'] !== 'POST') {
     return;
 }
 $type = $_SERVER['CONTENT_TYPE'] ?? '';
+if (!str_starts_with($type, 'application/json')
+    && !str_starts_with($type, 'application/x-www-form-urlencoded')) {
+    answer(415, ['error' => 'unsupported_media_type', 'message' => 'form or JSON bodies only']);
+    return;
+}
 if (str_starts_with($type, 'application/json')) {
     $fields = json_decode($body, true);
 } else {

@@ -1,154 +1,29 @@
 <?php
 declare(strict_types=1);
 
-/**
- * Error from the wsgate push API: getErrorCode() is the API's stable "error" code
- * (unknown_client, unauthorized, buffer_full, ...), getCode() the HTTP status (0 when the
- * gateway could not be reached at all).
- */
-class WsGatePushException extends RuntimeException
-{
-    private string $errorCode;
+// The wsgate push client under the names the examples (and handlers written for them) use:
+// WsGatePush is \WsGate\Push\Client and WsGatePushException is \WsGate\Push\PushException,
+// from the Composer package wsgate/push-client (resources/php-client/ in the source tree,
+// /usr/share/wsgate/php-client/ when installed, lib/php-client/ beside this file in --demo).
+// With Composer's autoloader loaded, its copy is used.
 
-    public function __construct(string $errorCode, string $message, int $httpStatus = 0)
-    {
-        parent::__construct($message, $httpStatus);
-        $this->errorCode = $errorCode;
+(static function (): void { // a function, so no variable leaks into the including script
+    if (class_exists(\WsGate\Push\Client::class)) {
+        return;
     }
-
-    public function getErrorCode(): string
-    {
-        return $this->errorCode;
-    }
-}
-
-/**
- * Minimal, dependency-free client for the wsgate push API (POST /send, /broadcast, /close,
- * /join, /leave). Uses PHP's own http stream wrapper: no curl extension, no shell.
- */
-class WsGatePush
-{
-    private string $baseUrl;
-    private ?string $token;
-    private float $timeout;
-
-    public function __construct(string $baseUrl = 'http://127.0.0.1:8081', ?string $token = null,
-                                float $timeout = 2.0)
-    {
-        $this->baseUrl = rtrim($baseUrl, '/');
-        $this->token = ($token === null || $token === '') ? null : $token;
-        $this->timeout = $timeout;
-    }
-
-    /** Sends to one connection; returns the number of connections reached (1). */
-    public function send(string $clientId, string $message, bool $binary = false): int
-    {
-        $this->post('/send', ['client_id' => $clientId, 'message' => $message], $binary);
-        return 1;
-    }
-
-    /** Sends to every connection bound to $user (X-WS-User); returns how many got it. */
-    public function sendToUser(string $user, string $message, bool $binary = false): int
-    {
-        return $this->delivered($this->post('/send', ['user' => $user, 'message' => $message],
-                                            $binary));
-    }
-
-    /** Sends to every connection in $group (X-WS-Join); returns how many got it. */
-    public function sendToGroup(string $group, string $message, bool $binary = false): int
-    {
-        return $this->delivered($this->post('/send', ['group' => $group, 'message' => $message],
-                                            $binary));
-    }
-
-    /** Sends to every connection; returns how many got it. */
-    public function broadcast(string $message, bool $binary = false): int
-    {
-        return $this->delivered($this->post('/broadcast', ['message' => $message], $binary));
-    }
-
-    /** Closes a connection with this WebSocket close code and reason. */
-    public function close(string $clientId, int $code = 1000, string $reason = ''): array
-    {
-        return $this->post('/close', ['client_id' => $clientId, 'code' => $code,
-                                      'reason' => $reason]);
-    }
-
-    public function join(string $clientId, string $group): array
-    {
-        return $this->post('/join', ['client_id' => $clientId, 'group' => $group]);
-    }
-
-    public function leave(string $clientId, string $group): array
-    {
-        return $this->post('/leave', ['client_id' => $clientId, 'group' => $group]);
-    }
-
-    private function delivered(array $result): int
-    {
-        return (int)($result['delivered'] ?? 0);
-    }
-
-    /**
-     * POSTs $fields and returns the decoded answer (a JSON object, or ['message' => text] for
-     * a plain-text answer such as "Message sent"). JSON body for text; binary payloads (and
-     * text that is not UTF-8, which JSON cannot carry) go form-encoded with binary=1.
-     */
-    private function post(string $path, array $fields, bool $binary = false): array
-    {
-        $json = $binary ? false : json_encode($fields, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
-        if ($json === false) {
-            if ($binary) {
-                $fields['binary'] = 1;
-            }
-            $body = http_build_query($fields, '', '&', PHP_QUERY_RFC3986);
-            $contentType = 'application/x-www-form-urlencoded';
-        } else {
-            $body = $json;
-            $contentType = 'application/json';
+    foreach ([__DIR__ . '/php-client/src', __DIR__ . '/../../php-client/src'] as $dir) {
+        if (is_file($dir . '/Client.php')) {
+            require_once $dir . '/PushException.php';
+            require_once $dir . '/Client.php';
+            return;
         }
-        $headers = ["Content-Type: $contentType", 'Content-Length: ' . strlen($body),
-                    'Accept: application/json', 'Connection: close'];
-        if ($this->token !== null) {
-            $headers[] = 'Authorization: Bearer ' . $this->token;
-        }
-        $context = stream_context_create(['http' => [
-            'method' => 'POST',
-            'header' => implode("\r\n", $headers),
-            'content' => $body,
-            'timeout' => $this->timeout,
-            'ignore_errors' => true, // we want the body of 4xx/5xx answers too
-            'follow_location' => 0,
-            'protocol_version' => 1.1,
-        ]]);
-
-        $error = null;
-        set_error_handler(static function (int $no, string $str) use (&$error): bool {
-            $error = $str;
-            return true;
-        });
-        try {
-            $answer = file_get_contents($this->baseUrl . $path, false, $context);
-        } finally {
-            restore_error_handler();
-        }
-        $responseHeaders = function_exists('http_get_last_response_headers')
-            ? (http_get_last_response_headers() ?? [])
-            : ($http_response_header ?? []);
-        if ($answer === false || $responseHeaders === []) {
-            throw new WsGatePushException('unreachable',
-                'wsgate push API unreachable at ' . $this->baseUrl . ': ' . ($error ?? 'no answer'));
-        }
-        $status = 0;
-        if (preg_match('{^HTTP/\S+\s+(\d{3})}', $responseHeaders[0], $m)) {
-            $status = (int)$m[1];
-        }
-        $decoded = json_decode($answer, true);
-        $result = is_array($decoded) ? $decoded : ['message' => $answer];
-        if ($status < 200 || $status > 299) {
-            throw new WsGatePushException((string)($result['error'] ?? 'http_' . $status),
-                (string)($result['message'] ?? "HTTP $status"), $status);
-        }
-        return $result;
     }
+    throw new LogicException('WsGatePush.php: the wsgate/push-client package (src/Client.php) '
+                             . 'is neither in ' . __DIR__ . '/php-client nor in '
+                             . dirname(__DIR__, 2) . '/php-client');
+})();
+
+if (!class_exists('WsGatePush', false)) {
+    class_alias(\WsGate\Push\Client::class, 'WsGatePush');
+    class_alias(\WsGate\Push\PushException::class, 'WsGatePushException');
 }
