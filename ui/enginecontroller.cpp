@@ -120,7 +120,7 @@ void EngineController::start() {
             Gateway *gateway = ok ? engine->gateway() : nullptr;
             quint16 port = 0;
             if (gateway) {
-                gateway->setSnapshotInterval(SnapshotIntervalMs);
+                engine->setSnapshotInterval(SnapshotIntervalMs);
                 port = gateway->serverPort();
             }
             if (FpmPoller *poller = ok ? engine->fpmPoller() : nullptr)
@@ -230,7 +230,7 @@ void EngineController::tick() {
         sample.messagesOutPerSec = m_rateOut;
     }
     if (m_gateway)
-        sample.snapshot = m_gateway->snapshot();
+        sample.snapshot = m_engine->snapshot(); // every engine thread's, merged
     Q_EMIT sampled(sample);
 
     if (TrafficLog *log = engine->trafficLog()) {

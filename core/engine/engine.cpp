@@ -1,14 +1,19 @@
 #include "engine.h"
 
+#include "cluster/clientroute.h"
+#include "cluster/noderouter.h"
 #include "engine/gatewaysettings.h"
 #include "fastcgi/fastcgipool.h"
 #include "fpm/fpmpoller.h"
 #include "fpm/managedphp.h"
 #include "gateway/gateway.h"
+#include "gateway/gatewaysnapshot.h"
 #include "gateway/memorybudget.h"
+#include "gateway/sessionregistry.h"
 #include "gateway/trafficrecorder.h"
 #include "http/httpserver.h"
 #include "http/pushapi.h"
+#include "loop/enginedispatcher.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
 
@@ -21,6 +26,7 @@
 #include <QMetaEnum>
 #include <QRandomGenerator>
 #include <QTcpSocket>
+#include <QThread>
 #include <QTimer>
 
 namespace {
@@ -63,6 +69,21 @@ QString randomToken() {
     return QString::fromLatin1(raw.toHex());
 }
 
+FastCgiPoolOptions poolOptionsFor(const Configuration &c, int connections) {
+    FastCgiPoolOptions o;
+    o.address = c.fastcgi;
+    o.maxConnections = connections;
+    o.connectTimeoutMs = c.fastcgiConnectTimeoutMs;
+    o.readTimeoutMs = c.fastcgiTimeoutMs;
+    o.deadlineMs = c.fastcgiDeadlineMs;
+    o.idleTimeoutMs = c.fastcgiIdleMs;
+    o.keepAlive = c.fastcgiIdleMs > 0;
+    // Every queued request's body is a client message already charged to the inbound budget.
+    o.maxQueuedBytes = c.inboundBudgetBytes;
+    o.maxQueued = std::max(1024, c.queueLimit * 64);
+    return o;
+}
+
 bool isWildcard(const QString &host) {
     return host == QLatin1String("*") || host == QLatin1String("0.0.0.0") ||
            host == QLatin1String("::");
@@ -87,6 +108,14 @@ static void initCoreResources() {
     Q_INIT_RESOURCE(core);
 }
 
+/// One engine thread: its FastCGI pool and gateway (the first lives on the engine's thread).
+struct Engine::Shard {
+    QThread *thread = nullptr;  // null for the first
+    QObject *context = nullptr; // lives on `thread`: runs work there
+    std::unique_ptr<FastCgiPool> pool;
+    std::unique_ptr<Gateway> gateway;
+};
+
 Engine::Engine(const Configuration &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
@@ -107,17 +136,97 @@ void Engine::closePushServers() {
 }
 
 void Engine::teardown() {
-    // Order matters: the API and poller hold raw pointers into the gateway and the pools.
+    // Order matters: the API and poller hold raw pointers into the router and the pools.
     m_fpmPoller.reset();
     m_prefixPushApi.reset();
     m_pushApi.reset();
     m_prefixHttpServer.reset();
     m_httpServer.reset();
-    m_gateway.reset();
-    m_pool.reset();
+    m_router.reset();
+    for (auto it = m_shards.rbegin(); it != m_shards.rend(); ++it)
+        destroyShard(**it);
+    m_shards.clear();
     m_statusPool.reset();
     m_budget.reset();
     m_managedPhp.reset();
+}
+
+void Engine::onShardThread(Shard &shard, const std::function<void()> &work) {
+    if (!shard.thread)
+        work();
+    else
+        QMetaObject::invokeMethod(shard.context, work, Qt::BlockingQueuedConnection);
+}
+
+void Engine::destroyShard(Shard &shard) {
+    onShardThread(shard, [&shard] {
+        shard.gateway.reset();
+        shard.pool.reset();
+    });
+    if (shard.thread) {
+        QMetaObject::invokeMethod(shard.context, "deleteLater");
+        shard.thread->quit();
+        shard.thread->wait();
+        delete shard.thread;
+        shard.thread = nullptr;
+    }
+}
+
+Gateway *Engine::gateway() const {
+    return m_shards.empty() ? nullptr : m_shards.front()->gateway.get();
+}
+
+FastCgiPool *Engine::pool() const {
+    return m_shards.empty() ? nullptr : m_shards.front()->pool.get();
+}
+
+Delivery *Engine::delivery() const {
+    return m_router.get();
+}
+
+void Engine::setSnapshotInterval(int ms) {
+    for (auto &shard : m_shards) {
+        Gateway *g = shard->gateway.get();
+        QMetaObject::invokeMethod(
+            g, [g, ms] { g->setSnapshotInterval(ms); }, Qt::AutoConnection);
+    }
+}
+
+std::shared_ptr<const GatewaySnapshot> Engine::snapshot() const {
+    if (m_shards.size() == 1)
+        return m_shards.front()->gateway->snapshot();
+    std::shared_ptr<GatewaySnapshot> merged;
+    for (const auto &shard : m_shards) {
+        const auto part = shard->gateway ? shard->gateway->snapshot() : nullptr;
+        if (!part)
+            continue;
+        if (!merged) {
+            merged = std::make_shared<GatewaySnapshot>(*part);
+            continue;
+        }
+        merged->listening = merged->listening && part->listening;
+        merged->clients += part->clients;
+        merged->groups += part->groups;
+        merged->users += part->users;
+        merged->pool.connections += part->pool.connections;
+        merged->pool.busy += part->pool.busy;
+        merged->pool.idle += part->pool.idle;
+        merged->pool.queued += part->pool.queued;
+        merged->pool.queuedBytes += part->pool.queuedBytes;
+        merged->pool.queuedOwners += part->pool.queuedOwners;
+        merged->pool.maxConnections += part->pool.maxConnections;
+        merged->handshakes += part->handshakes;
+        if (part->lastPhpErrorMs > merged->lastPhpErrorMs) {
+            merged->lastPhpError = part->lastPhpError;
+            merged->lastPhpErrorMs = part->lastPhpErrorMs;
+        }
+        merged->lastPhpOkMs = std::max(merged->lastPhpOkMs, part->lastPhpOkMs);
+    }
+    if (merged) {
+        merged->groups.removeDuplicates();
+        merged->users.removeDuplicates();
+    }
+    return merged;
 }
 
 bool Engine::startManagedPhp(QString *error) {
@@ -216,7 +325,7 @@ std::unique_ptr<PushApi> Engine::makePushApi(const QStringList &hosts, bool anyI
     o.allowedOrigins = c.pushAllowedOrigins;
     o.allowedHosts = hosts + c.pushAllowedHosts;
     o.allowIpLiteralHosts = anyIpLiteral;
-    auto api = std::make_unique<PushApi>(m_gateway.get(), o);
+    auto api = std::make_unique<PushApi>(m_router.get(), o);
     api->setMetricsProvider([this] { return metricsText(); });
     api->setFpmStatusProvider([this]() -> std::optional<QJsonObject> {
         if (!m_fpmPoller)
@@ -227,8 +336,9 @@ std::unique_ptr<PushApi> Engine::makePushApi(const QStringList &hosts, bool anyI
         return status->toJson();
     });
     api->setHealthProvider([this] {
-        return QJsonObject{{QStringLiteral("connections"), m_gateway->clientCount()},
-                           {QStringLiteral("listening"), m_gateway->isListening()}};
+        return QJsonObject{
+            {QStringLiteral("connections"), double(m_metrics->connectionsCurrent.load())},
+            {QStringLiteral("listening"), gateway() && gateway()->isListening()}};
     });
     return api;
 }
@@ -253,7 +363,7 @@ void Engine::attachPushApis() {
     m_prefixPushApi = makePushApi(hosts, isWildcard(c.listenHost));
     m_prefixPushApi->attach(m_prefixHttpServer.get(), c.pushPrefix.toUtf8());
     HttpServer *server = m_prefixHttpServer.get();
-    m_gateway->front()->setHttpHandoff(
+    gateway()->front()->setHttpHandoff(
         [server](QTcpSocket *socket, const QByteArray &read) { server->adopt(socket, read); });
 }
 
@@ -266,26 +376,15 @@ bool Engine::start(QString *error) {
     if (c.pushTokenAuto && c.pushToken.isEmpty())
         c.pushToken = randomToken();
 
+    if (!c.clusterUrl.isEmpty() && c.nodeId.isEmpty())
+        c.nodeId = randomToken().left(12);
+    const quint32 nodeTag =
+        c.nodeId.isEmpty() ? QRandomGenerator::system()->generate() : ClientRoute::tagOf(c.nodeId);
     m_budget = std::make_unique<MemoryBudget>(c.inboundBudgetBytes, c.outboundBudgetBytes);
-    FastCgiPoolOptions poolOptions;
-    poolOptions.address = c.fastcgi;
-    poolOptions.maxConnections = c.fastcgiPool;
-    poolOptions.connectTimeoutMs = c.fastcgiConnectTimeoutMs;
-    poolOptions.readTimeoutMs = c.fastcgiTimeoutMs;
-    poolOptions.deadlineMs = c.fastcgiDeadlineMs;
-    poolOptions.idleTimeoutMs = c.fastcgiIdleMs;
-    poolOptions.keepAlive = c.fastcgiIdleMs > 0;
-    // Every queued request's body is a client message already charged to the inbound budget.
-    poolOptions.maxQueuedBytes = c.inboundBudgetBytes;
-    poolOptions.maxQueued = std::max(1024, c.queueLimit * 64);
-    m_pool = std::make_unique<FastCgiPool>(poolOptions);
-    connect(m_pool.get(), &FastCgiPool::connectionError, this, [this](const QString &message) {
-        Q_EMIT logLine(QStringLiteral("warning"), QStringLiteral("FastCGI: ") + message);
-    });
+    m_router = std::make_unique<NodeRouter>(nodeTag);
 
     // The status poller gets its own single connection so it never waits behind the gateway.
-    FastCgiPoolOptions statusOptions = poolOptions;
-    statusOptions.maxConnections = 1;
+    FastCgiPoolOptions statusOptions = poolOptionsFor(c, 1);
     statusOptions.maxQueued = 4;
     statusOptions.keepAlive = false;
     m_statusPool = std::make_unique<FastCgiPool>(statusOptions);
@@ -295,24 +394,89 @@ bool Engine::start(QString *error) {
     m_fpmPoller->setInterval(std::chrono::milliseconds(FpmPollIntervalMs));
     m_fpmPoller->setGatewayPoolSize(c.fastcgiPool);
 
-    Gateway::Settings settings;
-    if (!gatewaySettingsFrom(c, &settings, error)) {
+    if (!listenPushApi(error) || !startShard(0, c.listenPort, error)) {
         teardown();
         return false;
     }
-    m_gateway = std::make_unique<Gateway>(settings, m_pool.get(), m_log.get(), m_metrics.get(),
-                                          m_budget.get());
-    connect(m_gateway.get(), &Gateway::errorLogged, this,
-            [this](const QString &m) { Q_EMIT logLine(QStringLiteral("warning"), m); });
-    connect(m_gateway.get(), &Gateway::clientEvent, this,
-            [this](const QString &m) { Q_EMIT logLine(QStringLiteral("info"), m); });
-    if (c.logLevel == QLatin1String("debug")) {
-        // Only then: the per-message lines are formatted at all.
-        m_gateway->setDebugLogging(true);
-        connect(m_gateway.get(), &Gateway::debugLogged, this,
-                [this](const QString &m) { Q_EMIT logLine(QStringLiteral("debug"), m); });
+    c.listenPort = gateway()->serverPort();
+    // Where PHP pushes to: known once both ports are (with --push-prefix alone the URL holds
+    // the WebSocket port's number); no connection is accepted before we return to the loop.
+    gateway()->front()->setExtraParams(extraParams());
+    for (int i = 1; i < c.threads; ++i) {
+        if (!startShard(i, c.listenPort, error)) {
+            teardown();
+            return false;
+        }
     }
-    connect(m_gateway.get(), &Gateway::stopped, this, [this] {
+    attachPushApis();
+    m_fpmPoller->start();
+    m_running = true;
+    m_shardsRunning = int(m_shards.size());
+    logStarted();
+    Q_EMIT started();
+    return true;
+}
+
+bool Engine::startShard(int index, quint16 port, QString *error) {
+    const Configuration &c = m_config;
+    Gateway::Settings settings;
+    if (!gatewaySettingsFrom(c, &settings, error))
+        return false;
+    settings.front.port = port;
+    settings.front.clientIdPrefix = ClientRoute::idPrefix(m_router->nodeTag(), index);
+    if (index > 0)
+        settings.front.cgi.extra = extraParams();
+    auto shard = std::make_unique<Shard>();
+    Shard *sh = shard.get();
+    if (index > 0) {
+        sh->thread = new QThread;
+        sh->thread->setObjectName(QStringLiteral("wsgate-engine-%1").arg(index));
+        if (QAbstractEventDispatcher *dispatcher = createEngineEventDispatcher())
+            sh->thread->setEventDispatcher(dispatcher);
+        sh->context = new QObject;
+        sh->context->moveToThread(sh->thread);
+        sh->thread->start();
+    }
+    m_shards.push_back(std::move(shard));
+    // Pool connections split between the threads: FPM's workers are the shared resource.
+    const int poolSize =
+        std::max(1, c.fastcgiPool / c.threads + (index < c.fastcgiPool % c.threads));
+    QByteArray page;
+    if (c.demo) {
+        QFile file(QStringLiteral(":/wsgate/demo/index.html"));
+        if (file.open(QIODevice::ReadOnly))
+            page = file.readAll();
+    }
+    bool ok = false;
+    NodeRouter *router = m_router.get();
+    onShardThread(*sh, [&] {
+        sh->pool = std::make_unique<FastCgiPool>(poolOptionsFor(c, poolSize));
+        sh->gateway = std::make_unique<Gateway>(settings, sh->pool.get(), m_log.get(),
+                                                m_metrics.get(), m_budget.get());
+        sh->gateway->setDebugLogging(c.logLevel == QLatin1String("debug"));
+        sh->gateway->front()->setIndexPage(page);
+        sh->gateway->setMembershipListener(
+            [router, index](bool isGroup, const QString &name, bool present) {
+                router->membershipChanged(index, isGroup, name, present);
+            });
+        ok = sh->gateway->start(error);
+    });
+    if (!ok)
+        return false;
+    Gateway *g = sh->gateway.get();
+    connect(sh->pool.get(), &FastCgiPool::connectionError, this, [this](const QString &message) {
+        Q_EMIT logLine(QStringLiteral("warning"), QStringLiteral("FastCGI: ") + message);
+    });
+    connect(g, &Gateway::errorLogged, this,
+            [this](const QString &m) { Q_EMIT logLine(QStringLiteral("warning"), m); });
+    connect(g, &Gateway::clientEvent, this,
+            [this](const QString &m) { Q_EMIT logLine(QStringLiteral("info"), m); });
+    if (c.logLevel == QLatin1String("debug")) // only then: the per-message lines are formatted
+        connect(g, &Gateway::debugLogged, this,
+                [this](const QString &m) { Q_EMIT logLine(QStringLiteral("debug"), m); });
+    connect(g, &Gateway::stopped, this, [this] {
+        if (--m_shardsRunning > 0)
+            return;
         m_running = false;
         if (m_fpmPoller)
             m_fpmPoller->stop();
@@ -321,29 +485,7 @@ bool Engine::start(QString *error) {
             m_managedPhp->stop();
         Q_EMIT stopped();
     });
-    if (c.demo) {
-        QFile page(QStringLiteral(":/wsgate/demo/index.html"));
-        if (page.open(QIODevice::ReadOnly))
-            m_gateway->front()->setIndexPage(page.readAll());
-    }
-
-    if (!listenPushApi(error)) {
-        teardown();
-        return false;
-    }
-    if (!m_gateway->start(error)) {
-        teardown();
-        return false;
-    }
-    c.listenPort = m_gateway->serverPort();
-    attachPushApis();
-    // Where PHP pushes to: known once both ports are (with --push-prefix alone the URL holds
-    // the WebSocket port's number); no connection is accepted before we return to the loop.
-    m_gateway->front()->setExtraParams(extraParams());
-    m_fpmPoller->start();
-    m_running = true;
-    logStarted();
-    Q_EMIT started();
+    m_router->addShard(g);
     return true;
 }
 
@@ -354,6 +496,8 @@ PhpParams Engine::extraParams() const {
         extra.emplaceBack(QByteArrayLiteral("WS_PUSH_URL"), c.pushUrl().toUtf8());
     if (!c.pushToken.isEmpty())
         extra.emplaceBack(QByteArrayLiteral("WS_PUSH_TOKEN"), c.pushToken.toUtf8());
+    if (!c.clusterUrl.isEmpty())
+        extra.emplaceBack(QByteArrayLiteral("WS_NODE"), c.nodeId.toUtf8());
     return extra;
 }
 
@@ -394,12 +538,16 @@ void Engine::logStarted() {
 }
 
 void Engine::stop() {
-    if (!m_running || !m_gateway) {
+    if (!m_running || m_shards.empty()) {
         Q_EMIT stopped();
         return;
     }
     closePushServers();
-    m_gateway->stop();
+    for (auto &shard : m_shards) {
+        Gateway *g = shard->gateway.get();
+        QMetaObject::invokeMethod(
+            g, [g] { g->stop(); }, Qt::AutoConnection);
+    }
 }
 
 QByteArray Engine::metricsText() const {
@@ -408,13 +556,28 @@ QByteArray Engine::metricsText() const {
     m_metrics->appendPrometheus(out);
     if (m_budget)
         m_budget->appendPrometheus(out);
-    if (m_gateway) {
+    if (!m_shards.empty()) {
+        // Read on each engine thread (a scrape every few seconds: a short blocking call each).
+        PhpBackendStats s;
+        int handshakes = 0;
+        for (const auto &shard : m_shards) {
+            PhpBackendStats part;
+            int partHandshakes = 0;
+            onShardThread(*shard, [&] {
+                part = shard->pool->stats();
+                partHandshakes = shard->gateway->front()->handshakeCount();
+            });
+            s.connections += part.connections;
+            s.busy += part.busy;
+            s.idle += part.idle;
+            s.queued += part.queued;
+            s.queuedBytes += part.queuedBytes;
+            s.maxConnections += part.maxConnections;
+            handshakes += partHandshakes;
+        }
         out += "# HELP wsgate_handshakes Connections not upgraded yet.\n"
                "# TYPE wsgate_handshakes gauge\nwsgate_handshakes " +
-               QByteArray::number(m_gateway->front()->handshakeCount()) + '\n';
-    }
-    if (m_pool) {
-        const PhpBackendStats s = m_pool->stats();
+               QByteArray::number(handshakes) + '\n';
         out += "# HELP wsgate_fastcgi_connections FastCGI connections by state.\n"
                "# TYPE wsgate_fastcgi_connections gauge\n";
         out += "wsgate_fastcgi_connections{state=\"busy\"} " + QByteArray::number(s.busy) + '\n';

@@ -5,9 +5,14 @@
 
 #include <QObject>
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 class FastCgiPool;
+class NodeRouter;
+class Delivery;
+struct GatewaySnapshot;
 class FpmPoller;
 class Gateway;
 class HttpServer;
@@ -34,12 +39,23 @@ public:
 
     const Configuration &config() const { return m_config; }
     // Parts; null when not running (or, for managedPhp, when not in --demo).
-    Gateway *gateway() const { return m_gateway.get(); }
+    /// The first engine thread's gateway (the only one without --threads).
+    Gateway *gateway() const;
+    /// Every connection of the node (all engine threads and, with --cluster, the other
+    /// nodes): for the push API and the console. Use on the engine's thread.
+    Delivery *delivery() const;
+    NodeRouter *router() const { return m_router.get(); }
+    int threadCount() const { return int(m_shards.size()); }
+    /// Snapshots of every engine thread, merged; thread-safe. Null when none is published.
+    std::shared_ptr<const GatewaySnapshot> snapshot() const;
+    /// How often each thread publishes its snapshot (0: none); call on the engine's thread.
+    void setSnapshotInterval(int ms);
     PushApi *pushApi() const { return m_pushApi.get(); }
     HttpServer *httpServer() const { return m_httpServer.get(); }
     FpmPoller *fpmPoller() const { return m_fpmPoller.get(); }
     ManagedPhp *managedPhp() const { return m_managedPhp.get(); }
-    FastCgiPool *pool() const { return m_pool.get(); }
+    /// The first engine thread's FastCGI pool.
+    FastCgiPool *pool() const;
     // Always there, thread-safe to read from any thread.
     TrafficLog *trafficLog() const { return m_log.get(); }
     Metrics *metrics() const { return m_metrics.get(); }
@@ -58,8 +74,16 @@ Q_SIGNALS:
     void logLine(const QString &level, const QString &text);
 
 private:
+    struct Shard;
+
     /// Destroys every part, users before what they point into.
     void teardown();
+    /// Builds and starts engine thread `index` (its own FastCGI pool and gateway); on its own
+    /// QThread for index > 0. False with a message.
+    bool startShard(int index, quint16 port, QString *error);
+    void destroyShard(Shard &shard);
+    /// Runs `work` on the shard's thread and waits for it.
+    static void onShardThread(Shard &shard, const std::function<void()> &work);
     void closePushServers();
     bool startManagedPhp(QString *error);
     bool listenPushApi(QString *error);
@@ -75,9 +99,10 @@ private:
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<MemoryBudget> m_budget;
     std::unique_ptr<ManagedPhp> m_managedPhp;
-    std::unique_ptr<FastCgiPool> m_pool;
+    std::vector<std::unique_ptr<Shard>> m_shards;
+    std::unique_ptr<NodeRouter> m_router;
+    int m_shardsRunning = 0;
     std::unique_ptr<FastCgiPool> m_statusPool;
-    std::unique_ptr<Gateway> m_gateway;
     std::unique_ptr<HttpServer> m_httpServer;
     std::unique_ptr<HttpServer> m_prefixHttpServer; // the push API on the WebSocket port
     std::unique_ptr<PushApi> m_pushApi;

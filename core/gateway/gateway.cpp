@@ -106,6 +106,11 @@ void Gateway::setDebugLogging(bool enabled) {
     m_recorder->setDebugLogging(enabled);
 }
 
+void Gateway::setMembershipListener(
+    std::function<void(bool isGroup, const QString &name, bool present)> listener) {
+    m_registry->setMembershipListener(std::move(listener));
+}
+
 int Gateway::clientCount() const {
     return m_registry->size();
 }

@@ -56,6 +56,10 @@ public:
     TrafficRecorder *recorder() const { return m_recorder; }
     /// Per-message debugLogged() lines; off by default, and then they cost nothing.
     void setDebugLogging(bool enabled);
+    /// Told (on this gateway's thread) when a user or group gets its first member here or
+    /// loses its last: the node's router keeps which threads have members.
+    void setMembershipListener(
+        std::function<void(bool isGroup, const QString &name, bool present)> listener);
     /// How often snapshot() is refreshed; 0 (default) keeps no snapshot.
     void setSnapshotInterval(int ms);
     /// The last published snapshot; safe from any thread.

@@ -143,16 +143,19 @@ int GatewayHarness::http(const QByteArray &method, const QByteArray &path, const
     request +=
         "Content-Length: " + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n";
     request += body;
-    s.write(request);
     QByteArray response;
-    QDeadlineTimer deadline(10000);
-    while (s.state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
-        QSignalSpy ready(&s, &QTcpSocket::readyRead);
-        QSignalSpy gone(&s, &QTcpSocket::disconnected);
-        if (!s.bytesAvailable())
-            ready.wait(100);
-        response += s.readAll();
-    }
+    // Until the server closes (Connection: close), in the event loop: the gateway may run on
+    // this thread.
+    QEventLoop loop;
+    QTimer deadline;
+    deadline.setSingleShot(true);
+    QObject::connect(&s, &QTcpSocket::readyRead, &loop, [&] { response += s.readAll(); });
+    QObject::connect(&s, &QTcpSocket::disconnected, &loop, &QEventLoop::quit);
+    QObject::connect(&deadline, &QTimer::timeout, &loop, &QEventLoop::quit);
+    s.write(request);
+    deadline.start(10000);
+    if (s.state() == QAbstractSocket::ConnectedState)
+        loop.exec();
     response += s.readAll();
     const int headEnd = response.indexOf("\r\n\r\n");
     if (headEnd < 0)
