@@ -23,16 +23,35 @@ namespace {
 constexpr int kMaxGroups = 1024;
 constexpr mode_t kPermissionBits = 07777;
 
+// Room for one user or group database entry (the _r lookups: engine threads may fail at once).
+constexpr size_t kEntryBufferBytes = 16 * 1024;
+
+struct UserEntry {
+    QString name;
+    gid_t gid = 0;
+    bool found = false;
+};
+
+UserEntry userEntry(uid_t uid) {
+    std::vector<char> buffer(kEntryBufferBytes);
+    passwd pw{};
+    passwd *result = nullptr;
+    if (::getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &result) != 0 || !result)
+        return {QString::number(uid), 0, false};
+    return {QString::fromLocal8Bit(pw.pw_name), pw.pw_gid, true};
+}
+
 QString userName(uid_t uid) {
-    if (const passwd *pw = ::getpwuid(uid))
-        return QString::fromLocal8Bit(pw->pw_name);
-    return QString::number(uid);
+    return userEntry(uid).name;
 }
 
 QString groupName(gid_t gid) {
-    if (const group *gr = ::getgrgid(gid))
-        return QString::fromLocal8Bit(gr->gr_name);
-    return QString::number(gid);
+    std::vector<char> buffer(kEntryBufferBytes);
+    group gr{};
+    group *result = nullptr;
+    if (::getgrgid_r(gid, &gr, buffer.data(), buffer.size(), &result) != 0 || !result)
+        return QString::number(gid);
+    return QString::fromLocal8Bit(gr.gr_name);
 }
 
 char typeLetter(mode_t mode) {
@@ -172,7 +191,8 @@ FastCgiErrorText::PathFacts FastCgiErrorText::probe(const QString &path) {
 #ifdef Q_OS_UNIX
     const QByteArray native = QFile::encodeName(path);
     const uid_t uid = ::geteuid();
-    facts.user = userName(uid);
+    const UserEntry me = userEntry(uid);
+    facts.user = me.name;
     facts.root = uid == 0;
 
     std::vector<gid_t> gids(kMaxGroups);
@@ -180,10 +200,11 @@ FastCgiErrorText::PathFacts FastCgiErrorText::probe(const QString &path) {
     gids.resize(size_t(std::max(0, n)));
     gids.insert(gids.begin(), ::getegid());
     facts.processGroups = groupNames(gids);
-    if (const passwd *pw = ::getpwuid(uid)) {
+    if (me.found) {
+        const QByteArray name = QFile::encodeName(me.name);
         std::vector<gid_t> account(kMaxGroups);
         int count = kMaxGroups;
-        if (::getgrouplist(pw->pw_name, pw->pw_gid, account.data(), &count) >= 0) {
+        if (::getgrouplist(name.constData(), me.gid, account.data(), &count) >= 0) {
             account.resize(size_t(count));
             facts.accountGroups = groupNames(account);
         }
