@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
     build-essential cmake ninja-build pkg-config git
-    qt6-base-dev qt6-websockets-dev libqt6svg6 libgl-dev libhttp-parser-dev
+    qt6-base-dev qt6-websockets-dev libqt6svg6 libgl-dev libhttp-parser-dev qtkeychain-qt6-dev
     php8.2-fpm php8.2-cli
 )
 if [[ "${1:-}" != "--runtime-only" ]]; then

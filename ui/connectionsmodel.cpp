@@ -2,8 +2,12 @@
 
 #include <QDateTime>
 #include <QFontDatabase>
+#include <QGuiApplication>
 #include <QLocale>
+#include <QPalette>
 #include <QSet>
+
+#include <algorithm>
 
 namespace {
 
@@ -33,28 +37,73 @@ void ConnectionsModel::reindex() {
         m_rowById.insert(m_rows.at(i).id, i);
 }
 
+qint64 ConnectionsModel::now() const {
+    return m_nowMs > 0 ? m_nowMs : QDateTime::currentMSecsSinceEpoch();
+}
+
+void ConnectionsModel::setClosedRowLimits(qint64 keepMs, int maxRows) {
+    m_closedKeepMs = keepMs;
+    m_maxClosedRows = maxRows;
+}
+
+template <typename Pred> void ConnectionsModel::removeRows(Pred drop) {
+    // From the back so earlier row numbers stay valid; contiguous runs go in one call.
+    for (int row = int(m_rows.size()) - 1; row >= 0;) {
+        if (!drop(row)) {
+            --row;
+            continue;
+        }
+        int first = row;
+        while (first > 0 && drop(first - 1))
+            --first;
+        beginRemoveRows({}, first, row);
+        for (int r = first; r <= row; ++r)
+            m_closedCount -= m_closedMs.at(r) > 0 ? 1 : 0;
+        m_rows.remove(first, row - first + 1);
+        m_closedMs.remove(first, row - first + 1);
+        endRemoveRows();
+        row = first - 1;
+    }
+    reindex();
+}
+
+void ConnectionsModel::clearClosed() {
+    removeRows([this](int row) { return m_closedMs.at(row) > 0; });
+}
+
 void ConnectionsModel::setClients(const QVector<ClientSnapshot> &clients) {
     QSet<QByteArray> present;
     present.reserve(clients.size());
     for (const ClientSnapshot &c : clients)
         present.insert(c.id);
 
-    // Remove vanished rows from the back so earlier row numbers stay valid; contiguous runs
-    // go in one call.
-    for (int row = m_rows.size() - 1; row >= 0;) {
-        if (present.contains(m_rows.at(row).id)) {
-            --row;
-            continue;
+    // Who left since the last snapshot becomes a closed row.
+    const qint64 nowMs = now();
+    for (int row = 0; row < m_rows.size(); ++row) {
+        if (m_closedMs.at(row) == 0 && !present.contains(m_rows.at(row).id)) {
+            m_closedMs[row] = nowMs;
+            m_rows[row].queueDepth = 0;
+            m_rows[row].phpInFlight = false;
+            m_rows[row].sendBufferBytes = 0;
+            ++m_closedCount;
         }
-        int first = row;
-        while (first > 0 && !present.contains(m_rows.at(first - 1).id))
-            --first;
-        beginRemoveRows({}, first, row);
-        m_rows.remove(first, row - first + 1);
-        endRemoveRows();
-        row = first - 1;
     }
-    reindex();
+    // Closed rows go when old, and the oldest first beyond the row limit.
+    qint64 cutoffMs = nowMs - m_closedKeepMs;
+    if (m_closedCount > m_maxClosedRows) {
+        QVector<qint64> times;
+        times.reserve(m_closedCount);
+        for (qint64 t : std::as_const(m_closedMs)) {
+            if (t > 0)
+                times.append(t);
+        }
+        std::sort(times.begin(), times.end());
+        cutoffMs = std::max(cutoffMs, times.at(times.size() - m_maxClosedRows - 1));
+    }
+    removeRows([this, &present, cutoffMs](int row) {
+        const qint64 closed = m_closedMs.at(row);
+        return closed > 0 && (closed <= cutoffMs || present.contains(m_rows.at(row).id));
+    });
 
     QVector<ClientSnapshot> added;
     for (const ClientSnapshot &c : clients) {
@@ -65,11 +114,12 @@ void ConnectionsModel::setClients(const QVector<ClientSnapshot> &clients) {
             added.append(c);
     }
     if (!m_rows.isEmpty())
-        Q_EMIT dataChanged(index(0, 0), index(m_rows.size() - 1, ColumnCount - 1));
+        Q_EMIT dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
     if (!added.isEmpty()) {
-        const int first = m_rows.size();
-        beginInsertRows({}, first, first + added.size() - 1);
+        const int first = int(m_rows.size());
+        beginInsertRows({}, first, first + int(added.size()) - 1);
         m_rows += added;
+        m_closedMs.resize(m_rows.size(), 0);
         endInsertRows();
         reindex();
     }
@@ -87,7 +137,8 @@ QVariant ConnectionsModel::data(const QModelIndex &index, int role) const {
     if (!index.isValid() || index.row() >= m_rows.size())
         return {};
     const ClientSnapshot &c = m_rows.at(index.row());
-    const qint64 now = m_nowMs > 0 ? m_nowMs : QDateTime::currentMSecsSinceEpoch();
+    const qint64 now = this->now();
+    const qint64 closedMs = m_closedMs.at(index.row());
     switch (role) {
     case Qt::DisplayRole:
         switch (index.column()) {
@@ -118,8 +169,16 @@ QVariant ConnectionsModel::data(const QModelIndex &index, int role) const {
             return c.phpInFlight ? QStringLiteral("%1 + PHP").arg(c.queueDepth)
                                  : QString::number(c.queueDepth);
         case LastActivity:
-            return formatAgo(now, c.lastActivityMs);
+            return closedMs > 0 ? tr("closed %1").arg(formatAgo(now, closedMs))
+                                : formatAgo(now, c.lastActivityMs);
         }
+        return {};
+    case ClosedRole:
+        return closedMs > 0;
+    case Qt::ForegroundRole:
+        // Greyed as the palette greys disabled text, in any theme.
+        if (closedMs > 0)
+            return QGuiApplication::palette().color(QPalette::Disabled, QPalette::Text);
         return {};
     case RawValueRole:
         switch (index.column()) {
@@ -154,6 +213,10 @@ QVariant ConnectionsModel::data(const QModelIndex &index, int role) const {
     case ClientIdRole:
         return c.id;
     case Qt::ToolTipRole:
+        if (closedMs > 0 && index.column() == LastActivity)
+            return tr("Closed at %1; the row goes %2 min after that")
+                .arg(QDateTime::fromMSecsSinceEpoch(closedMs).toString(QStringLiteral("HH:mm:ss")))
+                .arg(m_closedKeepMs / 60000);
         if (index.column() == ConnectedSince)
             return QDateTime::fromMSecsSinceEpoch(c.connectedMs).toString(Qt::ISODateWithMs);
         if (index.column() == Queue)

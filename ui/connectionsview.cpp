@@ -3,6 +3,7 @@
 #include "connectionsmodel.h"
 #include "plaintextdelegate.h"
 #include "steadylabel.h"
+#include "themecolors.h"
 
 #include "http/pushapi.h"
 
@@ -57,8 +58,12 @@ ConnectionsView::ConnectionsView(QWidget *parent)
                          tr("Close this connection with a code")))
     , m_copy(makeButton(this, QStringLiteral("copy"), tr("Copy id"), tr("Copy the client id")))
     , m_traffic(makeButton(this, QStringLiteral("traffic"), tr("Traffic"),
-                           tr("Show this client's traffic"))) {
+                           tr("Show this client's rows in the traffic log")))
+    , m_conversation(makeButton(this, QStringLiteral("log"), tr("Conversation"),
+                                tr("Everything this client sent and received, pushes to its "
+                                   "user, groups and everyone included (double-click)"))) {
     setObjectName(QStringLiteral("connectionsView"));
+    m_conversation->setObjectName(QStringLiteral("connections_conversation"));
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(ConnectionsModel::RawValueRole);
     m_proxy->setFilterKeyColumn(-1);
@@ -100,7 +105,7 @@ ConnectionsView::ConnectionsView(QWidget *parent)
     connect(m_table, &QTableView::doubleClicked, this, [this] {
         const QByteArray id = selectedClientId();
         if (!id.isEmpty())
-            Q_EMIT showTrafficRequested(id);
+            Q_EMIT conversationRequested(id);
     });
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &ConnectionsView::updateActions);
@@ -117,9 +122,15 @@ ConnectionsView::ConnectionsView(QWidget *parent)
         if (!id.isEmpty())
             Q_EMIT showTrafficRequested(id);
     });
+    connect(m_conversation, &QToolButton::clicked, this, [this] {
+        const QByteArray id = selectedClientId();
+        if (!id.isEmpty())
+            Q_EMIT conversationRequested(id);
+    });
 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_filter, 1);
+    bar->addWidget(m_conversation);
     bar->addWidget(m_push);
     bar->addWidget(m_close);
     bar->addWidget(m_copy);
@@ -142,7 +153,11 @@ void ConnectionsView::setClients(const QVector<ClientSnapshot> &clients, qint64 
         m_table->selectionModel()->clearSelection();
         m_table->selectionModel()->setCurrentIndex({}, QItemSelectionModel::NoUpdate);
     }
-    m_count->setSteadyText(tr("%n connection(s)", nullptr, int(clients.size())));
+    const int closed = m_model->closedCount();
+    m_count->setSteadyText(
+        closed > 0
+            ? tr("%n connection(s), %1 recently closed", nullptr, int(clients.size())).arg(closed)
+            : tr("%n connection(s)", nullptr, int(clients.size())));
     updateActions();
 }
 
@@ -153,6 +168,18 @@ QByteArray ConnectionsView::selectedClientId() const {
     return rows.first().data(ConnectionsModel::ClientIdRole).toByteArray();
 }
 
+bool ConnectionsView::selectedIsClosed() const {
+    const QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    return !rows.isEmpty() && rows.first().data(ConnectionsModel::ClosedRole).toBool();
+}
+
+std::optional<ClientSnapshot> ConnectionsView::clientInfo(const QByteArray &clientId) const {
+    const int row = m_model->rowOfId(clientId);
+    if (row < 0)
+        return std::nullopt;
+    return m_model->client(row);
+}
+
 void ConnectionsView::focusFilter() {
     m_filter->setFocus();
     m_filter->selectAll();
@@ -160,10 +187,12 @@ void ConnectionsView::focusFilter() {
 
 void ConnectionsView::updateActions() {
     const bool any = !selectedClientId().isEmpty();
-    m_push->setEnabled(any);
-    m_close->setEnabled(any);
+    const bool live = any && !selectedIsClosed();
+    m_push->setEnabled(live);
+    m_close->setEnabled(live);
     m_copy->setEnabled(any);
     m_traffic->setEnabled(any);
+    m_conversation->setEnabled(any);
 }
 
 void ConnectionsView::copyId() {
@@ -174,7 +203,7 @@ void ConnectionsView::copyId() {
 
 void ConnectionsView::askClose() {
     const QByteArray id = selectedClientId();
-    if (id.isEmpty())
+    if (id.isEmpty() || selectedIsClosed())
         return;
     QDialog dialog(this);
     dialog.setWindowTitle(tr("Close connection"));
@@ -194,7 +223,10 @@ void ConnectionsView::askClose() {
     reason->setPlaceholderText(tr("optional, at most %1 bytes of UTF-8").arg(MaxCloseReasonBytes));
     auto *problem = new QLabel(&dialog);
     problem->setObjectName(QStringLiteral("closeProblem"));
-    problem->setStyleSheet(QStringLiteral("color: #c01c28;"));
+    QPalette problemPalette = problem->palette();
+    problemPalette.setColor(QPalette::WindowText,
+                            ThemeColors::color(ThemeColors::Tone::Error, problem->palette()));
+    problem->setPalette(problemPalette);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
     // The same rule as the push API's /close: codes a server may send, a reason that fits the
     // close frame.
@@ -232,12 +264,23 @@ void ConnectionsView::showMenu(const QPoint &pos) {
     if (!index.isValid())
         return;
     m_table->selectRow(index.row());
+    const bool live = !selectedIsClosed();
     QMenu menu(this);
-    menu.addAction(m_push->icon(), tr("Push to this client…"), this,
-                   [this] { Q_EMIT pushRequested(selectedClientId()); });
-    menu.addAction(m_close->icon(), tr("Close with code…"), this, &ConnectionsView::askClose);
-    menu.addAction(m_copy->icon(), tr("Copy id"), this, &ConnectionsView::copyId);
-    menu.addAction(m_traffic->icon(), tr("Show its traffic"), this,
+    menu.addAction(m_conversation->icon(), tr("Conversation"), this,
+                   [this] { Q_EMIT conversationRequested(selectedClientId()); });
+    menu.addAction(m_traffic->icon(), tr("Show its rows in the traffic log"), this,
                    [this] { Q_EMIT showTrafficRequested(selectedClientId()); });
+    menu.addSeparator();
+    menu.addAction(m_push->icon(), tr("Push to this client…"), this,
+                   [this] { Q_EMIT pushRequested(selectedClientId()); })
+        ->setEnabled(live);
+    menu.addAction(QIcon(QStringLiteral(":/wsgate/ui/icons/replay.svg")),
+                   tr("Debug next message (Xdebug)"), this,
+                   [this] { Q_EMIT debugNextMessageRequested(selectedClientId()); })
+        ->setEnabled(live);
+    menu.addAction(m_close->icon(), tr("Close with code…"), this, &ConnectionsView::askClose)
+        ->setEnabled(live);
+    menu.addSeparator();
+    menu.addAction(m_copy->icon(), tr("Copy id"), this, &ConnectionsView::copyId);
     menu.exec(m_table->viewport()->mapToGlobal(pos));
 }

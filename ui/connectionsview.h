@@ -4,6 +4,8 @@
 
 #include <QWidget>
 
+#include <optional>
+
 class ConnectionsModel;
 class QLabel;
 class SteadyLabel;
@@ -12,8 +14,9 @@ class QSortFilterProxyModel;
 class QTableView;
 class QToolButton;
 
-/// Live connections: sortable, filterable table with per-client actions (push, close with a
-/// code, copy id, show traffic).
+/// Live connections (and, greyed, the recently closed): sortable, filterable table with
+/// per-client actions (conversation, push, close with a code, copy id, show traffic, debug the
+/// next message).
 class ConnectionsView final : public QWidget {
     Q_OBJECT
 public:
@@ -25,6 +28,10 @@ public:
     QTableView *table() const { return m_table; }
     /// Id of the selected client; empty when none.
     QByteArray selectedClientId() const;
+    /// Whether the selected row is a client that has closed.
+    bool selectedIsClosed() const;
+    /// The row's client as last seen (live or closed); nullopt when not in the table.
+    std::optional<ClientSnapshot> clientInfo(const QByteArray &clientId) const;
     void focusFilter();
 
 Q_SIGNALS:
@@ -32,6 +39,10 @@ Q_SIGNALS:
     void pushRequested(const QByteArray &clientId);
     /// Fires when the user wants to see this client's traffic.
     void showTrafficRequested(const QByteArray &clientId);
+    /// Fires when the user wants this client's conversation (double-click, "Conversation").
+    void conversationRequested(const QByteArray &clientId);
+    /// Fires when the user wants the client's next message to start a debugging session.
+    void debugNextMessageRequested(const QByteArray &clientId);
     /// Fires when the user confirmed closing a client with this code and reason.
     void closeRequested(const QByteArray &clientId, int code, const QString &reason);
 
@@ -50,4 +61,5 @@ private:
     QToolButton *m_close;
     QToolButton *m_copy;
     QToolButton *m_traffic;
+    QToolButton *m_conversation;
 };

@@ -293,7 +293,10 @@ void EngineController::requestFpmSample() {
                 sample.managedPhpState = QString::fromLatin1(
                     QMetaEnum::fromType<ManagedPhp::State>().valueToKey(int(php->state())));
                 sample.managedPhpError = php->lastError();
+                sample.managedPhpConfigPath = php->configPath();
             }
+            sample.fastcgiAddress = engine->config().fastcgi.toString();
+            sample.fpmStatusPath = engine->config().fpmStatusPath;
             sample.gatewayPoolSize = engine->config().fastcgiPool;
             QMetaObject::invokeMethod(
                 self,
@@ -388,5 +391,18 @@ void EngineController::replay(quint64 entryId, QObject *context,
         QString error = tr("the gateway is not running");
         const bool ok = gateway && gateway->replay(entryId, &error);
         answer(this, ctx, [done, ok, error] { done(ok, error); });
+    });
+}
+
+void EngineController::addToNextMessage(const QByteArray &clientId, const PhpParams &params,
+                                        QObject *context, std::function<void(bool)> done) {
+    if (m_state != State::Running) {
+        done(false);
+        return;
+    }
+    QPointer<QObject> ctx(context);
+    callGateway([this, ctx, clientId, params, done](Gateway *gateway) {
+        const bool found = gateway && gateway->addToNextMessage(clientId, params);
+        answer(this, ctx, [done, found] { done(found); });
     });
 }

@@ -57,6 +57,10 @@ public:
                      std::function<void(bool found)> done);
     void replay(quint64 entryId, QObject *context,
                 std::function<void(bool ok, const QString &error)> done);
+    /// The client's next message to PHP carries `params` too, once (the console's "debug next
+    /// message": an Xdebug trigger). `found` is false when the client has gone.
+    void addToNextMessage(const QByteArray &clientId, const PhpParams &params, QObject *context,
+                          std::function<void(bool found)> done);
 
     static QString stateText(State state);
 

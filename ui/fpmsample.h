@@ -23,5 +23,8 @@ struct FpmSample {
     QStringList enableConfigLines;
     QString managedPhpState; // empty when PHP is not managed by wsgate
     QString managedPhpError;
+    QString managedPhpConfigPath; // the managed pool's generated config; empty when not managed
+    QString fastcgiAddress;       // the gateway's --fastcgi, canonical ("unix:/…", "tcp:…")
+    QString fpmStatusPath;        // the status page's path, to tell the poll's own worker
     int gatewayPoolSize = 0;
 };

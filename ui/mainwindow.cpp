@@ -1,19 +1,28 @@
 #include "mainwindow.h"
 
 #include "connectionsview.h"
+#include "conversationview.h"
 #include "fpmpanel.h"
 #include "pushpanel.h"
+#include "secretstore.h"
 #include "settingsdialog.h"
 #include "settingsstore.h"
+#include "setupflow.h"
+#include "startpage.h"
 #include "steadylabel.h"
 #include "testclientpanel.h"
+#include "theme.h"
+#include "themecolors.h"
 #include "trafficlogview.h"
+#include "xdebugtrigger.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDateTime>
+#include <QDesktopServices>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QFontDatabase>
 #include <QLabel>
 #include <QMenuBar>
@@ -21,6 +30,7 @@
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
@@ -38,9 +48,10 @@ constexpr int DefaultHeightPx = 900;
 constexpr int GatewayLogMaxLines = 5000;
 constexpr int StatusMessageMs = 6000;
 constexpr int WindowStateVersion = 1;
+const char *const DarkThemeKey = "view/darkTheme";
 
 QIcon icon(const char *name) {
-    return QIcon(QStringLiteral(":/wsgate/ui/icons/%1.svg").arg(QLatin1String(name)));
+    return Theme::icon(QLatin1String(name));
 }
 
 SteadyLabel *statusLabel(QWidget *parent) {
@@ -54,10 +65,14 @@ SteadyLabel *statusLabel(QWidget *parent) {
 MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget *parent)
     : QMainWindow(parent)
     , m_settings(settings ? settings : new QSettings(this))
+    , m_secrets(std::make_unique<SecretStore>())
     , m_controller(new EngineController(this))
+    , m_central(new QStackedWidget(this))
+    , m_startPage(new StartPage(this))
     , m_tabs(new QTabWidget(this))
     , m_traffic(new TrafficLogView(config.trafficLogEntries, this))
     , m_connections(new ConnectionsView(this))
+    , m_conversation(new ConversationView(this))
     , m_fpm(new FpmPanel(this))
     , m_gatewayLog(new QPlainTextEdit(this))
     , m_push(new PushPanel(m_controller, this))
@@ -68,8 +83,13 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     , m_urlLabel(statusLabel(this))
     , m_connectionsLabel(statusLabel(this))
     , m_rateLabel(statusLabel(this))
-    , m_fpmLabel(statusLabel(this)) {
+    , m_fpmLabel(statusLabel(this))
+    , m_demoLabel(new QLabel(this))
+    , m_setup(new SetupFlow(m_controller, m_settings, m_secrets.get(), this)) {
+    m_openUrl = [](const QUrl &url) { return QDesktopServices::openUrl(url); };
     initUiResources();
+    if (m_settings->value(QLatin1String(DarkThemeKey)).toBool())
+        Theme::apply(true);
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("wsgate"));
     setWindowIcon(icon("wsgate"));
@@ -84,9 +104,12 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(m_traffic, icon("traffic"), tr("&Traffic"));
     m_tabs->addTab(m_connections, icon("connections"), tr("C&onnections"));
+    m_tabs->addTab(m_conversation, icon("log"), tr("Conversat&ion"));
     m_tabs->addTab(m_fpm, icon("fpm"), tr("&PHP-FPM"));
     m_tabs->addTab(m_gatewayLog, icon("log"), tr("&Gateway log"));
-    setCentralWidget(m_tabs);
+    m_central->addWidget(m_startPage);
+    m_central->addWidget(m_tabs);
+    setCentralWidget(m_central);
 
     m_pushDock->setObjectName(QStringLiteral("pushDock"));
     m_pushDock->setWidget(m_push);
@@ -106,6 +129,8 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     connect(m_controller, &EngineController::fpmSampled, this, &MainWindow::onFpmSampled);
     connect(m_controller, &EngineController::entriesArrived, m_traffic,
             &TrafficLogView::appendEntries);
+    connect(m_controller, &EngineController::entriesArrived, m_conversation,
+            &ConversationView::appendEntries);
     connect(m_controller, &EngineController::logLines, this, [this](const QStringList &lines) {
         const QString time = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz "));
         for (const QString &line : lines)
@@ -126,6 +151,26 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     connect(m_connections, &ConnectionsView::pushRequested, this, &MainWindow::pushToClient);
     connect(m_connections, &ConnectionsView::showTrafficRequested, this,
             &MainWindow::showClientTraffic);
+    connect(m_connections, &ConnectionsView::conversationRequested, this,
+            &MainWindow::showConversation);
+    connect(m_connections, &ConnectionsView::debugNextMessageRequested, this,
+            &MainWindow::debugNextMessage);
+    connect(m_conversation, &ConversationView::showTrafficRequested, this,
+            &MainWindow::showClientTraffic);
+    connect(m_conversation, &ConversationView::pushRequested, this, &MainWindow::pushToClient);
+    connect(m_startPage, &StartPage::demoRequested, m_setup, &SetupFlow::startDemo);
+    connect(m_startPage, &StartPage::useFpmRequested, m_setup, &SetupFlow::useOwnFpm);
+    connect(m_setup, &SetupFlow::message, this,
+            [this](const QString &text) { statusBar()->showMessage(text, StatusMessageMs); });
+    connect(m_setup, &SetupFlow::problem, this, &MainWindow::showStartPage);
+    connect(m_setup, &SetupFlow::configured, this, &MainWindow::showTabs);
+    connect(m_setup, &SetupFlow::startRequested, this, [this](bool restart, bool openPage) {
+        m_openDemoWhenRunning = openPage;
+        if (restart)
+            restartGateway();
+        else
+            startGateway();
+    });
     connect(m_connections, &ConnectionsView::closeRequested, this,
             [this](const QByteArray &id, int code, const QString &reason) {
                 m_controller->closeClient(id, code, reason, this, [this, id, code](bool found) {
@@ -135,17 +180,25 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
                         StatusMessageMs);
                 });
             });
-    connect(m_traffic, &TrafficLogView::replayRequested, this, [this](quint64 id) {
+    const auto replay = [this](quint64 id) {
         m_controller->replay(id, this, [this, id](bool ok, const QString &error) {
             statusBar()->showMessage(
                 ok ? tr("Replayed #%1: the new exchange follows in the log").arg(id)
                    : tr("Replay of #%1 failed: %2").arg(id).arg(error),
                 StatusMessageMs);
         });
-    });
+    };
+    connect(m_traffic, &TrafficLogView::replayRequested, this, replay);
+    connect(m_conversation, &ConversationView::replayRequested, this, replay);
 
     resize(DefaultWidthPx, DefaultHeightPx);
     restoreWindowState();
+    if (SetupFlow::needsSetup(config)) {
+        m_startPage->setCurrent(config.fastcgi.toString(), config.script, config.docroot);
+        showStartPage({});
+    } else {
+        showTabs();
+    }
     onStateChanged(m_controller->state());
 }
 
@@ -156,16 +209,19 @@ MainWindow::~MainWindow() {
 
 void MainWindow::createActions() {
     m_startStop = new QAction(icon("start"), tr("&Start gateway"), this);
+    m_startStop->setProperty("wsgateIcon", QStringLiteral("start"));
     m_startStop->setShortcut(Qt::Key_F5);
     m_startStop->setObjectName(QStringLiteral("startStopAction"));
     connect(m_startStop, &QAction::triggered, this, &MainWindow::toggleGateway);
 
-    m_settingsAction = new QAction(icon("settings"), tr("S&ettings…"), this);
+    m_settingsAction = new QAction(tr("S&ettings…"), this);
+    Theme::setIcon(m_settingsAction, QStringLiteral("settings"));
     m_settingsAction->setShortcuts(
         {QKeySequence(Qt::CTRL | Qt::Key_Comma), QKeySequence::Preferences});
     connect(m_settingsAction, &QAction::triggered, this, &MainWindow::openSettings);
 
-    auto *pushAction = new QAction(icon("push"), tr("&Push…"), this);
+    auto *pushAction = new QAction(tr("&Push…"), this);
+    Theme::setIcon(pushAction, QStringLiteral("push"));
     pushAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
     pushAction->setToolTip(tr("Push a message (Ctrl+K); targets the selected connection"));
     connect(pushAction, &QAction::triggered, this, [this] {
@@ -179,7 +235,8 @@ void MainWindow::createActions() {
         m_push->focusEditor();
     });
 
-    auto *testClientAction = new QAction(icon("connect"), tr("&Test client"), this);
+    auto *testClientAction = new QAction(tr("&Test client"), this);
+    Theme::setIcon(testClientAction, QStringLiteral("connect"));
     testClientAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
     connect(testClientAction, &QAction::triggered, this, [this] {
         m_testClientDock->show();
@@ -187,15 +244,18 @@ void MainWindow::createActions() {
         m_testClient->focusEditor();
     });
 
-    auto *filterAction = new QAction(icon("filter"), tr("&Filter"), this);
+    auto *filterAction = new QAction(tr("&Filter"), this);
+    Theme::setIcon(filterAction, QStringLiteral("filter"));
     filterAction->setShortcut(QKeySequence::Find);
     connect(filterAction, &QAction::triggered, this, &MainWindow::focusFilter);
 
-    auto *clearAction = new QAction(icon("clear"), tr("&Clear log"), this);
+    auto *clearAction = new QAction(tr("&Clear log"), this);
+    Theme::setIcon(clearAction, QStringLiteral("clear"));
     clearAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
     connect(clearAction, &QAction::triggered, this, &MainWindow::clearCurrent);
 
-    auto *pauseAction = new QAction(icon("pause"), tr("P&ause log"), this);
+    auto *pauseAction = new QAction(tr("P&ause log"), this);
+    Theme::setIcon(pauseAction, QStringLiteral("pause"));
     pauseAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
     connect(pauseAction, &QAction::triggered, this,
             [this] { m_traffic->setPaused(!m_traffic->isPaused()); });
@@ -207,12 +267,30 @@ void MainWindow::createActions() {
     auto *aboutAction = new QAction(icon("wsgate"), tr("&About wsgate"), this);
     connect(aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
 
+    m_openDemoAction = new QAction(tr("Open &demo page"), this);
+    Theme::setIcon(m_openDemoAction, QStringLiteral("connect"));
+    m_openDemoAction->setObjectName(QStringLiteral("openDemoAction"));
+    m_openDemoAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    m_openDemoAction->setVisible(false);
+    connect(m_openDemoAction, &QAction::triggered, this, [this] {
+        const QUrl url = demoPageUrl();
+        if (!url.isEmpty())
+            m_openUrl(url);
+    });
+
+    m_darkAction = new QAction(tr("&Dark theme"), this);
+    m_darkAction->setObjectName(QStringLiteral("darkThemeAction"));
+    m_darkAction->setCheckable(true);
+    m_darkAction->setChecked(Theme::isDark());
+    connect(m_darkAction, &QAction::toggled, this, &MainWindow::setDarkTheme);
+
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_settingsAction);
     file->addSeparator();
     file->addAction(quitAction);
     QMenu *gateway = menuBar()->addMenu(tr("&Gateway"));
     gateway->addAction(m_startStop);
+    gateway->addAction(m_openDemoAction);
     gateway->addAction(pushAction);
     gateway->addAction(testClientAction);
     QMenu *log = menuBar()->addMenu(tr("&Log"));
@@ -228,6 +306,8 @@ void MainWindow::createActions() {
     view->addSeparator();
     view->addAction(m_pushDock->toggleViewAction());
     view->addAction(m_testClientDock->toggleViewAction());
+    view->addSeparator();
+    view->addAction(m_darkAction);
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(aboutAction);
 
@@ -237,6 +317,7 @@ void MainWindow::createActions() {
     bar->setMovable(false);
     bar->addAction(m_startStop);
     bar->addAction(m_settingsAction);
+    bar->addAction(m_openDemoAction);
     bar->addSeparator();
     bar->addAction(pushAction);
     bar->addAction(testClientAction);
@@ -248,16 +329,28 @@ void MainWindow::createActions() {
 void MainWindow::createStatusBar() {
     m_urlLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_urlLabel->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_demoLabel->setObjectName(QStringLiteral("demoLabel"));
+    m_demoLabel->setContentsMargins(6, 0, 6, 0);
+    m_demoLabel->setTextFormat(Qt::RichText);
+    m_demoLabel->setToolTip(tr("The gateway's test page (Ctrl+D opens it)"));
+    m_demoLabel->hide();
+    connect(m_demoLabel, &QLabel::linkActivated, this,
+            [this](const QString &link) { m_openUrl(QUrl(link)); });
     statusBar()->addPermanentWidget(m_stateLabel);
     statusBar()->addPermanentWidget(m_urlLabel);
+    statusBar()->addPermanentWidget(m_demoLabel);
     statusBar()->addPermanentWidget(m_connectionsLabel);
     statusBar()->addPermanentWidget(m_rateLabel);
     statusBar()->addPermanentWidget(m_fpmLabel);
 }
 
 QString MainWindow::statusText() const {
-    return QStringList{m_stateLabel->text(), m_urlLabel->text(), m_connectionsLabel->text(),
-                       m_rateLabel->text(), m_fpmLabel->text()}
+    return QStringList{m_stateLabel->text(),
+                       m_urlLabel->text(),
+                       m_demoLabel->isHidden() ? QString() : m_demoLabel->text(),
+                       m_connectionsLabel->text(),
+                       m_rateLabel->text(),
+                       m_fpmLabel->text()}
         .join(QStringLiteral(" | "));
 }
 
@@ -291,8 +384,40 @@ void MainWindow::closeEvent(QCloseEvent *event) {
 }
 
 void MainWindow::startGateway() {
-    m_traffic->setCapacity(m_controller->configuration().trafficLogEntries);
+    const Configuration &c = m_controller->configuration();
+    if (SetupFlow::needsSetup(c)) {
+        // Starting would only fail on the first message: say what is missing instead.
+        const QString missing = tr("Nothing to start yet: no handler script is set. Start the "
+                                   "demo, or pick your PHP-FPM pool and the script it runs.");
+        statusBar()->showMessage(missing, StatusMessageMs);
+        showStartPage(missing);
+        return;
+    }
+    if (!c.demo && c.fastcgi.kind == FastCgiAddress::Kind::Unix &&
+        !QFileInfo::exists(c.fastcgi.path))
+        statusBar()->showMessage(
+            tr("Starting, but %1 does not exist (yet): is php-fpm running?").arg(c.fastcgi.path),
+            StatusMessageMs);
+    showTabs();
+    m_traffic->setCapacity(c.trafficLogEntries);
     m_controller->start();
+}
+
+void MainWindow::restartGateway() {
+    if (m_controller->state() == EngineController::State::Stopped) {
+        startGateway();
+        return;
+    }
+    // Once stopped, start again: one connection, gone after it fired.
+    auto *once = new QObject(this);
+    connect(m_controller, &EngineController::stateChanged, once,
+            [this, once](EngineController::State state) {
+                if (state != EngineController::State::Stopped)
+                    return;
+                once->deleteLater();
+                startGateway();
+            });
+    m_controller->stop();
 }
 
 void MainWindow::stopGateway() {
@@ -314,9 +439,25 @@ void MainWindow::onStateChanged(EngineController::State state) {
     m_startStop->setToolTip(stopped ? tr("Start the gateway (F5)") : tr("Stop the gateway (F5)"));
     m_startStop->setEnabled(state == EngineController::State::Stopped || running);
     m_stateLabel->setText(QStringLiteral("<b>%1</b>").arg(EngineController::stateText(state)));
-    m_stateLabel->setStyleSheet(running ? QStringLiteral("color: #26a269;") : QString());
+    QPalette statePalette;
+    if (running)
+        statePalette.setColor(QPalette::WindowText, ThemeColors::color(ThemeColors::Tone::Ok));
+    m_stateLabel->setPalette(running ? statePalette : QPalette());
     const QString url = m_controller->listenUrl();
     m_urlLabel->setText(url);
+    const QUrl page = demoPageUrl();
+    m_demoLabel->setText(
+        page.isEmpty()
+            ? QString()
+            : tr("demo page: <a href=\"%1\">%1</a>").arg(page.toString().toHtmlEscaped()));
+    m_demoLabel->setVisible(!page.isEmpty());
+    m_openDemoAction->setVisible(!page.isEmpty());
+    m_startStop->setProperty("wsgateIcon", QLatin1String(stopped ? "start" : "stop"));
+    if (running && m_openDemoWhenRunning) {
+        m_openDemoWhenRunning = false;
+        if (!page.isEmpty())
+            m_openUrl(page);
+    }
     if (running) {
         m_testClient->setDefaultUrl(url);
         m_gatewayLog->appendPlainText(
@@ -325,6 +466,8 @@ void MainWindow::onStateChanged(EngineController::State state) {
         statusBar()->showMessage(tr("Gateway running on %1").arg(url), StatusMessageMs);
     }
     if (stopped) {
+        m_openDemoWhenRunning = false;
+        m_conversation->setStopped(QDateTime::currentMSecsSinceEpoch());
         m_connections->setClients({}, QDateTime::currentMSecsSinceEpoch());
         m_connectionsLabel->setText(tr("0 connections"));
         m_rateLabel->clear();
@@ -341,6 +484,7 @@ void MainWindow::onSampled(const EngineSample &sample) {
         return;
     const GatewaySnapshot &snap = *sample.snapshot;
     m_connections->setClients(snap.clients, snap.timeMs);
+    m_conversation->setClients(snap.clients, snap.timeMs);
     QStringList ids;
     ids.reserve(snap.clients.size());
     for (const ClientSnapshot &c : snap.clients)
@@ -356,7 +500,7 @@ void MainWindow::onSampled(const EngineSample &sample) {
     // PHP state from the gateway's own view, refined by the poller when it has spoken.
     QString php = m_fpmText;
     if (!snap.lastPhpError.isEmpty() && snap.lastPhpErrorMs > snap.lastPhpOkMs)
-        php = tr("<span style='color:#c01c28'>PHP error</span>");
+        php = ThemeColors::span(ThemeColors::Tone::Error, tr("PHP error"));
     m_fpmLabel->setSteadyText(php);
     m_fpmLabel->setToolTip(snap.lastPhpError.isEmpty()
                                ? QString()
@@ -371,32 +515,26 @@ void MainWindow::onFpmSampled(const FpmSample &sample) {
         break;
     case FpmPoller::State::Ok:
         m_fpmText = sample.warnings.isEmpty()
-                        ? tr("PHP-FPM: <span style='color:#26a269'>ok</span> (%1 active / %2)")
-                              .arg(sample.status ? sample.status->activeProcesses : 0)
+                        ? tr("PHP-FPM: %1 (%2 workers)")
+                              .arg(ThemeColors::span(ThemeColors::Tone::Ok, tr("ok")))
                               .arg(sample.status ? sample.status->totalProcesses : 0)
-                        : tr("PHP-FPM: <span style='color:#e66100'>%n warning(s)</span>", nullptr,
-                             int(sample.warnings.size()));
+                        : tr("PHP-FPM: %1")
+                              .arg(ThemeColors::span(
+                                  ThemeColors::Tone::Warning,
+                                  tr("%n warning(s)", nullptr, int(sample.warnings.size()))));
         break;
     case FpmPoller::State::NotEnabled:
         m_fpmText = tr("PHP-FPM: reachable, no status page");
         break;
     case FpmPoller::State::Unreachable:
-        m_fpmText = tr("PHP-FPM: <span style='color:#c01c28'>unreachable</span>");
+        m_fpmText =
+            tr("PHP-FPM: %1").arg(ThemeColors::span(ThemeColors::Tone::Error, tr("unreachable")));
         break;
     }
 }
 
 void MainWindow::openSettings() {
-    SettingsDialog dialog(m_controller->configuration(), this);
-    if (dialog.exec() != QDialog::Accepted)
-        return;
-    m_controller->setConfiguration(dialog.configuration());
-    SettingsStore(m_settings).save(dialog.configuration());
-    statusBar()->showMessage(
-        m_controller->state() == EngineController::State::Stopped
-            ? tr("Settings saved")
-            : tr("Settings saved; they apply when the gateway restarts (F5 twice)"),
-        StatusMessageMs);
+    m_setup->openSettings();
 }
 
 void MainWindow::showAbout() {
@@ -418,6 +556,45 @@ void MainWindow::pushToClient(const QByteArray &clientId) {
 void MainWindow::showClientTraffic(const QByteArray &clientId) {
     m_traffic->setClientFilter(clientId);
     m_tabs->setCurrentWidget(m_traffic);
+}
+
+void MainWindow::showConversation(const QByteArray &clientId) {
+    m_conversation->showClient(clientId, m_connections->clientInfo(clientId));
+    showTabs();
+    m_tabs->setCurrentWidget(m_conversation);
+}
+
+void MainWindow::debugNextMessage(const QByteArray &clientId) {
+    XdebugTrigger::arm(m_controller, clientId, this, [this](const QString &text) {
+        statusBar()->showMessage(text, StatusMessageMs * 2);
+    });
+}
+
+QUrl MainWindow::demoPageUrl() const {
+    return m_setup->pageUrl();
+}
+
+bool MainWindow::showsStartPage() const {
+    return m_central->currentWidget() == m_startPage;
+}
+
+void MainWindow::showStartPage(const QString &message) {
+    m_startPage->setMessage(message);
+    m_central->setCurrentWidget(m_startPage);
+}
+
+void MainWindow::showTabs() {
+    m_central->setCurrentWidget(m_tabs);
+}
+
+void MainWindow::setDarkTheme(bool dark) {
+    Theme::apply(dark);
+    m_settings->setValue(QLatin1String(DarkThemeKey), dark);
+    Theme::refreshIcons(this);
+    const char *const tabIcons[] = {"traffic", "connections", "log", "fpm", "log"};
+    for (int i = 0; i < m_tabs->count() && i < int(std::size(tabIcons)); ++i)
+        m_tabs->setTabIcon(i, icon(tabIcons[i]));
+    onStateChanged(m_controller->state()); // its colours
 }
 
 void MainWindow::focusFilter() {

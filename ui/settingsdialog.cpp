@@ -1,9 +1,15 @@
 #include "settingsdialog.h"
 
+#include "fpmpoolscanner.h"
+#include "themecolors.h"
+
+#include "config/configurationoptions.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QJsonObject>
@@ -11,15 +17,20 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScrollArea>
 #include <QTabWidget>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
 namespace {
 
-const char *const ErrorStyle = "background: #fbe3e4;";
 constexpr qint64 KiB = 1024;
-constexpr qint64 MiB = 1024 * 1024;
+constexpr qint64 MiB = 1024 * KiB;
+constexpr qint64 GiB = 1024 * MiB;
+constexpr int PathCheckDelayMs = 400; // after the last keystroke: a check opens the socket
+constexpr int DialogWidthChars = 90;
+constexpr int DialogHeightLines = 30;
 
 struct Choice {
     const char *option;
@@ -32,27 +43,20 @@ const QList<Choice> &choices() {
         {"backpressure", {QStringLiteral("reject"), QStringLiteral("close")}},
         {"on-php-error",
          {QStringLiteral("message"), QStringLiteral("close"), QStringLiteral("silent")}},
+        {"invalid-utf8", {QStringLiteral("error"), QStringLiteral("binary")}},
         {"log-level", {QStringLiteral("debug"), QStringLiteral("info"), QStringLiteral("warning")}},
     };
     return all;
 }
 
-bool isBytesOption(const QString &name) {
-    return name == QLatin1String("max-message") || name == QLatin1String("send-buffer") ||
-           name == QLatin1String("traffic-body-cap");
-}
-
 bool isFileOption(const QString &name) {
     return name == QLatin1String("script") || name == QLatin1String("tls-cert") ||
-           name == QLatin1String("tls-key");
+           name == QLatin1String("tls-key") || name == QLatin1String("push-token-file");
 }
 
-QString bytesText(qint64 bytes) {
-    if (bytes > 0 && bytes % MiB == 0)
-        return QStringLiteral("%1M").arg(bytes / MiB);
-    if (bytes > 0 && bytes % KiB == 0)
-        return QStringLiteral("%1K").arg(bytes / KiB);
-    return QString::number(bytes);
+bool isSwitchOption(const QString &name) {
+    const ConfigurationOption *o = ConfigurationOption::find(name);
+    return o && o->isSwitch();
 }
 
 /// "  --name VALUE    help [default: x]" lines of --help, keyed by option name.
@@ -68,7 +72,37 @@ QHash<QString, QString> parseHelp(const QString &help) {
     return out;
 }
 
+QLabel *noteLabel(QWidget *parent, const QString &name) {
+    auto *label = new QLabel(parent);
+    label->setObjectName(name);
+    label->setWordWrap(true);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    label->hide();
+    return label;
+}
+
+void setTone(QLabel *label, ThemeColors::Tone tone) {
+    QPalette p;
+    p.setColor(QPalette::WindowText, ThemeColors::color(tone, label->palette()));
+    label->setPalette(p);
+}
+
 } // namespace
+
+bool SettingsDialog::isSizeOption(const QString &name) {
+    const ConfigurationOption *o = ConfigurationOption::find(name);
+    return o && QLatin1String(o->valueName) == QLatin1String("BYTES");
+}
+
+QString SettingsDialog::sizeText(qint64 bytes) {
+    if (bytes > 0 && bytes % GiB == 0)
+        return QStringLiteral("%1G").arg(bytes / GiB);
+    if (bytes > 0 && bytes % MiB == 0)
+        return QStringLiteral("%1M").arg(bytes / MiB);
+    if (bytes > 0 && bytes % KiB == 0)
+        return QStringLiteral("%1K").arg(bytes / KiB);
+    return QString::number(bytes);
+}
 
 SettingsDialog::SettingsDialog(const Configuration &config, QWidget *parent)
     : QDialog(parent)
@@ -77,40 +111,58 @@ SettingsDialog::SettingsDialog(const Configuration &config, QWidget *parent)
     , m_eventOpen(nullptr)
     , m_eventMessage(nullptr)
     , m_eventClose(nullptr)
+    , m_fastcgiCheck(nullptr)
+    , m_scriptCheck(nullptr)
+    , m_secretNote(nullptr)
+    , m_apply(nullptr)
+    , m_restart(nullptr)
+    , m_checkTimer(new QTimer(this))
     , m_result(config) {
     setWindowTitle(tr("wsgate settings"));
     setObjectName(QStringLiteral("settingsDialog"));
     m_help = parseHelp(ConfigurationParser::helpText(QStringLiteral("wsgate")));
 
+    const auto names = [](std::initializer_list<const char *> list) {
+        QStringList out;
+        for (const char *n : list)
+            out << QLatin1String(n);
+        return out;
+    };
     const QList<QPair<QString, QStringList>> layout = {
         {tr("WebSocket"),
-         {QStringLiteral("listen"), QStringLiteral("path"), QStringLiteral("allowed-origins"),
-          QStringLiteral("max-connections"), QStringLiteral("handshake-timeout"),
-          QStringLiteral("ping-interval"), QStringLiteral("tls-cert"), QStringLiteral("tls-key")}},
-        {tr("PHP"),
-         {QStringLiteral("demo"), QStringLiteral("fastcgi"), QStringLiteral("script"),
-          QStringLiteral("docroot"), QStringLiteral("fastcgi-pool"), QStringLiteral("mode"),
-          QStringLiteral("events"), QStringLiteral("on-php-error"),
-          QStringLiteral("fastcgi-connect-timeout"), QStringLiteral("fastcgi-timeout"),
-          QStringLiteral("fastcgi-idle"), QStringLiteral("fpm-status-path"),
-          QStringLiteral("fpm-ping-path")}},
-        {tr("Limits"),
-         {QStringLiteral("max-message"), QStringLiteral("queue-limit"),
-          QStringLiteral("send-buffer"), QStringLiteral("backpressure")}},
-        {tr("Push API"),
-         {QStringLiteral("push-listen"), QStringLiteral("push-token"),
-          QStringLiteral("push-prefix")}},
-        {tr("Logging"),
-         {QStringLiteral("log-level"), QStringLiteral("traffic-log"),
-          QStringLiteral("traffic-body-cap")}},
+         names({"listen", "path", "server-name", "allowed-origins", "max-connections",
+                "ping-interval", "tls-cert", "tls-key", "threads", "reuse-port"})},
+        {tr("Handshakes"),
+         names({"max-handshakes", "max-handshakes-per-address", "handshake-timeout",
+                "fragment-timeout", "close-grace", "open-rate", "open-rate-per-address"})},
+        {tr("PHP"), names({"demo", "fastcgi", "script", "docroot", "php-user", "mode", "events",
+                           "on-php-error", "invalid-utf8", "fpm-status-path", "fpm-ping-path"})},
+        {tr("FastCGI pool"), names({"fastcgi-pool", "fastcgi-connect-timeout", "fastcgi-timeout",
+                                    "fastcgi-deadline", "fastcgi-idle"})},
+        {tr("Limits && budgets"),
+         names({"max-message", "queue-limit", "queue-bytes", "inbound-budget", "send-buffer",
+                "outbound-budget", "backpressure"})},
+        {tr("Push API"), names({"push-listen", "push-token", "push-token-file", "push-prefix",
+                                "push-allowed-origins", "push-allowed-hosts"})},
+        {tr("Logging"), names({"log-level", "traffic-log", "traffic-body-cap"})},
+        {tr("Cluster"), names({"cluster", "cluster-name", "node-id"})},
     };
     const QStringList known = ConfigurationParser::optionNames();
     QStringList placed;
-    for (int t = 0; t < layout.size(); ++t) {
-        auto *page = new QWidget(m_tabs);
-        new QFormLayout(page);
-        m_tabs->addTab(page, layout.at(t).first);
-        for (const QString &name : layout.at(t).second) {
+    const auto addPage = [this](const QString &title) {
+        // Each page scrolls: at a large scale factor a long form must not be clipped.
+        auto *scroll = new QScrollArea(m_tabs);
+        scroll->setWidgetResizable(true);
+        scroll->setFrameShape(QFrame::NoFrame);
+        auto *page = new QWidget(scroll);
+        auto *form = new QFormLayout(page);
+        form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+        scroll->setWidget(page);
+        return m_tabs->addTab(scroll, title);
+    };
+    for (const auto &group : layout) {
+        const int t = addPage(group.first);
+        for (const QString &name : group.second) {
             if (!known.contains(name))
                 continue; // an option the parser dropped: nothing to edit
             addField(t, name, name, makeField(name));
@@ -125,9 +177,7 @@ SettingsDialog::SettingsDialog(const Configuration &config, QWidget *parent)
             rest << name;
     }
     if (!rest.isEmpty()) {
-        auto *page = new QWidget(m_tabs);
-        new QFormLayout(page);
-        const int t = m_tabs->addTab(page, tr("Other"));
+        const int t = addPage(tr("Other"));
         for (const QString &name : rest)
             addField(t, name, name, makeField(name));
     }
@@ -137,20 +187,37 @@ SettingsDialog::SettingsDialog(const Configuration &config, QWidget *parent)
     }
 
     m_error->setWordWrap(true);
-    m_error->setStyleSheet(QStringLiteral("color: #c01c28;"));
     m_error->setObjectName(QStringLiteral("settingsError"));
-    auto *note = new QLabel(tr("Changes apply the next time the gateway starts. Flags given on "
-                               "the command line win over these settings."),
+    setTone(m_error, ThemeColors::Tone::Error);
+    auto *note = new QLabel(tr("Apply keeps the settings for the next start; Apply && restart "
+                               "restarts a running gateway with them. Flags given on the command "
+                               "line win over these settings."),
                             this);
     note->setWordWrap(true);
-    note->setStyleSheet(QStringLiteral("color: #77767b;"));
+    setTone(note, ThemeColors::Tone::Muted);
 
-    auto *buttons = new QDialogButtonBox(
-        QDialogButtonBox::Ok | QDialogButtonBox::Cancel | QDialogButtonBox::RestoreDefaults, this);
+    auto *buttons =
+        new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel |
+                                 QDialogButtonBox::Apply | QDialogButtonBox::RestoreDefaults,
+                             this);
+    m_apply = buttons->button(QDialogButtonBox::Apply);
+    m_apply->setObjectName(QStringLiteral("settingsApply"));
+    m_restart = buttons->addButton(tr("Apply && &restart"), QDialogButtonBox::ActionRole);
+    m_restart->setObjectName(QStringLiteral("settingsRestart"));
+    m_restart->setToolTip(tr("Apply, then restart the gateway with these settings"));
     connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &SettingsDialog::reject);
+    connect(m_apply, &QPushButton::clicked, this, [this] { apply(false); });
+    connect(m_restart, &QPushButton::clicked, this, [this] {
+        if (apply(true))
+            QDialog::accept();
+    });
     connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,
             [this] { setConfiguration(Configuration()); });
+
+    m_checkTimer->setSingleShot(true);
+    m_checkTimer->setInterval(PathCheckDelayMs);
+    connect(m_checkTimer, &QTimer::timeout, this, &SettingsDialog::checkPaths);
 
     auto *main = new QVBoxLayout(this);
     main->addWidget(m_tabs, 1);
@@ -158,7 +225,8 @@ SettingsDialog::SettingsDialog(const Configuration &config, QWidget *parent)
     main->addWidget(m_error);
     main->addWidget(buttons);
     setConfiguration(config);
-    resize(620, 520);
+    const QFontMetrics fm(font());
+    resize(fm.averageCharWidth() * DialogWidthChars, fm.lineSpacing() * DialogHeightLines);
 }
 
 QWidget *SettingsDialog::makeField(const QString &name) const {
@@ -170,10 +238,10 @@ QWidget *SettingsDialog::makeField(const QString &name) const {
             return combo;
         }
     }
-    if (name == QLatin1String("demo")) {
-        auto *check = new QCheckBox(tr("Managed PHP-FPM with the example chat handler"), parent);
-        return check;
-    }
+    if (name == QLatin1String("demo"))
+        return new QCheckBox(tr("Managed PHP-FPM with the example chat handler"), parent);
+    if (isSwitchOption(name))
+        return new QCheckBox(m_help.value(name), parent);
     if (name == QLatin1String("events")) {
         auto *box = new QWidget(parent);
         auto *row = new QHBoxLayout(box);
@@ -191,12 +259,22 @@ QWidget *SettingsDialog::makeField(const QString &name) const {
     auto *edit = new QLineEdit(parent);
     if (name == QLatin1String("push-token"))
         edit->setEchoMode(QLineEdit::PasswordEchoOnEdit);
-    if (isFileOption(name) || name == QLatin1String("docroot")) {
-        auto *box = new QWidget(parent);
-        auto *row = new QHBoxLayout(box);
-        row->setContentsMargins(0, 0, 0, 0);
-        edit->setParent(box);
-        row->addWidget(edit, 1);
+    if (isSizeOption(name))
+        edit->setPlaceholderText(tr("bytes, or with K, M, G: 64K, 16M, 1G"));
+    auto *self = const_cast<SettingsDialog *>(this);
+    const bool checked = name == QLatin1String("fastcgi") || name == QLatin1String("script");
+    const bool file = isFileOption(name) || name == QLatin1String("docroot");
+    const bool tokenNote = name == QLatin1String("push-token");
+    if (!checked && !file && !tokenNote)
+        return edit;
+    auto *box = new QWidget(parent);
+    auto *column = new QVBoxLayout(box);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(2);
+    auto *row = new QHBoxLayout;
+    edit->setParent(box);
+    row->addWidget(edit, 1);
+    if (file) {
         auto *browse = new QToolButton(box);
         browse->setText(QStringLiteral("…"));
         browse->setToolTip(tr("Browse"));
@@ -209,25 +287,37 @@ QWidget *SettingsDialog::makeField(const QString &name) const {
             if (!picked.isEmpty())
                 edit->setText(picked);
         });
-        box->setFocusProxy(edit);
-        return box;
     }
-    return edit;
+    column->addLayout(row);
+    if (name == QLatin1String("fastcgi")) {
+        self->m_fastcgiCheck = noteLabel(box, QStringLiteral("fastcgiCheck"));
+        column->addWidget(m_fastcgiCheck);
+    } else if (name == QLatin1String("script")) {
+        self->m_scriptCheck = noteLabel(box, QStringLiteral("scriptCheck"));
+        column->addWidget(m_scriptCheck);
+    } else if (tokenNote) {
+        self->m_secretNote = noteLabel(box, QStringLiteral("secretNote"));
+        column->addWidget(m_secretNote);
+    }
+    if (checked)
+        connect(edit, &QLineEdit::textChanged, m_checkTimer, qOverload<>(&QTimer::start));
+    box->setFocusProxy(edit);
+    return box;
 }
 
 void SettingsDialog::addField(int tab, const QString &name, const QString &label, QWidget *widget) {
-    auto *form = static_cast<QFormLayout *>(m_tabs->widget(tab)->layout());
+    auto *scroll = static_cast<QScrollArea *>(m_tabs->widget(tab));
+    auto *form = static_cast<QFormLayout *>(scroll->widget()->layout());
+    widget->setParent(scroll->widget());
     widget->setObjectName(name);
     const QString help = m_help.value(name);
     widget->setToolTip(help);
-    auto *caption = new QLabel(QStringLiteral("--%1").arg(label), m_tabs->widget(tab));
+    auto *caption = new QLabel(QStringLiteral("--%1").arg(label), scroll->widget());
     caption->setToolTip(help);
-    caption->setFont([] {
-        QFont f;
-        f.setFamily(QStringLiteral("monospace"));
-        f.setStyleHint(QFont::Monospace);
-        return f;
-    }());
+    QFont mono = caption->font();
+    mono.setFamily(QStringLiteral("monospace"));
+    mono.setStyleHint(QFont::Monospace);
+    caption->setFont(mono);
     form->addRow(caption, widget);
     m_fields.insert(name, {widget, tab});
 }
@@ -300,13 +390,59 @@ void SettingsDialog::setConfiguration(const Configuration &config) {
         if (v.isBool())
             text = v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
         else if (v.isDouble())
-            text = isBytesOption(it.key()) ? bytesText(qint64(v.toDouble()))
-                                           : QString::number(qint64(v.toDouble()));
+            text = isSizeOption(it.key()) ? sizeText(qint64(v.toDouble()))
+                                          : QString::number(qint64(v.toDouble()));
         else
             text = v.toString();
         setOptionText(it.key(), text);
     }
     showError({});
+    checkPaths();
+}
+
+void SettingsDialog::setSecretStorageNote(const QString &text) {
+    if (!m_secretNote)
+        return;
+    m_secretNote->setText(text);
+    m_secretNote->setVisible(!text.isEmpty());
+    setTone(m_secretNote, ThemeColors::Tone::Muted);
+}
+
+QString SettingsDialog::fastcgiWarning() const {
+    return m_fastcgiCheck && !m_fastcgiCheck->isHidden() ? m_fastcgiCheck->text() : QString();
+}
+
+void SettingsDialog::checkPaths() {
+    m_checkTimer->stop();
+    const bool demo = fieldText(QStringLiteral("demo")) == QLatin1String("true");
+    if (m_fastcgiCheck) {
+        // Flagged, not refused: the socket may well appear once php-fpm starts.
+        QString text;
+        QString error;
+        const auto address = FastCgiAddress::parse(fieldText(QStringLiteral("fastcgi")), &error);
+        if (!demo && address && address->kind == FastCgiAddress::Kind::Unix) {
+            const FpmPoolScanner::SocketCheck c = FpmPoolScanner::checkSocket(address->path);
+            if (!c.connectable)
+                text = c.fix.isEmpty() ? tr("⚠ %1").arg(c.problem)
+                                       : tr("⚠ %1\nFix: %2").arg(c.problem, c.fix);
+        }
+        m_fastcgiCheck->setText(text);
+        m_fastcgiCheck->setVisible(!text.isEmpty());
+        setTone(m_fastcgiCheck, ThemeColors::Tone::Warning);
+    }
+    if (m_scriptCheck) {
+        const QString script = fieldText(QStringLiteral("script"));
+        QString text;
+        if (!demo && script.isEmpty())
+            text = tr("⚠ No handler script: the gateway cannot start without one (or the demo).");
+        else if (!demo && !QFileInfo::exists(script))
+            text = tr("⚠ %1 is not on this machine: fine if PHP-FPM runs elsewhere (a "
+                      "container) and sees it there.")
+                       .arg(script);
+        m_scriptCheck->setText(text);
+        m_scriptCheck->setVisible(!text.isEmpty());
+        setTone(m_scriptCheck, ThemeColors::Tone::Warning);
+    }
 }
 
 QString SettingsDialog::validateInput() {
@@ -353,11 +489,23 @@ void SettingsDialog::showError(const QString &error) {
     if (it == m_fields.constEnd())
         return;
     m_tabs->setCurrentIndex(it->tab);
-    it->widget->setStyleSheet(QString::fromLatin1(ErrorStyle));
+    QWidget *target = it->widget;
+    if (auto *edit = target->findChild<QLineEdit *>())
+        target = edit;
+    target->setStyleSheet(
+        QStringLiteral("background: %1;")
+            .arg(ThemeColors::tint(ThemeColors::Tone::Error, target->palette()).name()));
     it->widget->setFocus();
 }
 
+bool SettingsDialog::apply(bool restart) {
+    if (!validateInput().isEmpty())
+        return false;
+    Q_EMIT applied(m_result, restart);
+    return true;
+}
+
 void SettingsDialog::accept() {
-    if (validateInput().isEmpty())
+    if (apply(false))
         QDialog::accept();
 }

@@ -4,14 +4,19 @@
 
 #include <QDialog>
 #include <QHash>
+#include <QMetaType>
 
 class QCheckBox;
 class QLabel;
+class QPushButton;
 class QTabWidget;
+class QTimer;
 
-/// Every option of the command line as a form. Validated by the command line's own parser
-/// (ConfigurationParser::applyOption + validate), so the GUI can never accept what wsgated
-/// would refuse; errors name the option and point at its field.
+/// Every option of the command line as a form, grouped in tabs. Validated by the command
+/// line's own parser (ConfigurationParser::applyOption + validate), so the GUI can never accept
+/// what wsgated would refuse; errors name the option and point at its field. A FastCGI socket
+/// that does not exist (yet) or may not be opened is flagged, not refused. Apply, and Apply &
+/// restart, hand the configuration over without closing the dialog / restarting the gateway.
 class SettingsDialog final : public QDialog {
     Q_OBJECT
 public:
@@ -31,7 +36,22 @@ public:
     QString validateInput();
     QString errorText() const;
 
+    /// The note under the push token field: where the token is kept.
+    void setSecretStorageNote(const QString &text);
+    /// What the FastCGI field's check says (empty: the socket answers, or not a unix socket).
+    QString fastcgiWarning() const;
+    QPushButton *applyButton() const { return m_apply; }
+    QPushButton *restartButton() const { return m_restart; }
+    /// Whether an option's value is a size ("16M") rather than a count.
+    static bool isSizeOption(const QString &name);
+    /// 16777216 → "16M", 1073741824 → "1G", 1000 → "1000".
+    static QString sizeText(qint64 bytes);
+
     void accept() override;
+
+Q_SIGNALS:
+    /// Fires when the user applies valid settings; `restart`: restart the gateway with them.
+    void applied(const Configuration &config, bool restart);
 
 private:
     struct Field {
@@ -42,6 +62,8 @@ private:
     QWidget *makeField(const QString &name) const;
     QString fieldText(const QString &name) const;
     void showError(const QString &error);
+    void checkPaths();
+    bool apply(bool restart);
 
     QTabWidget *m_tabs;
     QLabel *m_error;
@@ -51,5 +73,13 @@ private:
     QCheckBox *m_eventOpen;
     QCheckBox *m_eventMessage;
     QCheckBox *m_eventClose;
+    QLabel *m_fastcgiCheck;
+    QLabel *m_scriptCheck;
+    QLabel *m_secretNote;
+    QPushButton *m_apply;
+    QPushButton *m_restart;
+    QTimer *m_checkTimer;
     Configuration m_result;
 };
+
+Q_DECLARE_METATYPE(Configuration)

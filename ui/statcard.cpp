@@ -1,11 +1,16 @@
 #include "statcard.h"
 
+#include "themecolors.h"
+
+#include <QEvent>
 #include <QLabel>
 #include <QVBoxLayout>
 
 namespace {
 
 constexpr double ValueFontScale = 1.7;
+constexpr double DetailFontScale = 0.85;
+constexpr int MinWidthChars = 12;
 
 } // namespace
 
@@ -21,26 +26,61 @@ StatCard::StatCard(const QString &caption, QWidget *parent)
     big.setPointSizeF(big.pointSizeF() * ValueFontScale);
     big.setBold(true);
     m_value->setFont(big);
-    m_caption->setStyleSheet(QStringLiteral("color: #77767b;"));
-    m_detail->setStyleSheet(QStringLiteral("color: #77767b; font-size: small;"));
+    QFont small = m_detail->font();
+    small.setPointSizeF(small.pointSizeF() * DetailFontScale);
+    m_detail->setFont(small);
+    // Long details elide in the tooltip's favour rather than widen the whole card row.
+    m_detail->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_caption->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(10, 6, 10, 6);
     layout->setSpacing(0);
     layout->addWidget(m_caption);
     layout->addWidget(m_value);
     layout->addWidget(m_detail);
-    setMinimumWidth(110);
+    setMinimumWidth(fontMetrics().averageCharWidth() * MinWidthChars);
+    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    applyColors();
 }
 
 void StatCard::setValue(const QString &value, const QString &detail) {
     m_value->setText(value);
     m_detail->setText(detail);
+    m_detail->setToolTip(detail);
 }
 
 QString StatCard::value() const {
     return m_value->text();
 }
 
+QString StatCard::detail() const {
+    return m_detail->text();
+}
+
 void StatCard::setWarning(bool warning) {
-    m_value->setStyleSheet(warning ? QStringLiteral("color: #c01c28;") : QString());
+    if (warning == m_warning)
+        return;
+    m_warning = warning;
+    applyColors();
+}
+
+void StatCard::applyColors() {
+    const QPalette base = palette();
+    QPalette muted;
+    muted.setColor(QPalette::WindowText, ThemeColors::color(ThemeColors::Tone::Muted, base));
+    m_caption->setPalette(muted);
+    m_detail->setPalette(muted);
+    if (m_warning) {
+        QPalette warn;
+        warn.setColor(QPalette::WindowText, ThemeColors::color(ThemeColors::Tone::Error, base));
+        m_value->setPalette(warn);
+    } else {
+        m_value->setPalette(QPalette());
+    }
+}
+
+void StatCard::changeEvent(QEvent *event) {
+    QFrame::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        applyColors();
 }

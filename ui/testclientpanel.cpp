@@ -1,20 +1,25 @@
 #include "testclientpanel.h"
 
 #include "bodyformatter.h"
+#include "themecolors.h"
 
 #include <QComboBox>
 #include <QDateTime>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QNetworkRequest>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QShortcut>
 #include <QSplitter>
+#include <QTextBlock>
 #include <QTextEdit>
+#include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QWebSocket>
@@ -29,10 +34,22 @@ constexpr int CloseTimeoutMs = 3000;
 constexpr int MaxConversationBlocks = 5000;
 constexpr int MaxShownChars = 4000;
 constexpr qint64 MaxIncomingMessageBytes = 64 * 1024 * 1024;
-const char *const InColor = "#1a5fb4";
-const char *const OutColor = "#26a269";
-const char *const InfoColor = "#77767b";
-const char *const ErrorColor = "#c01c28";
+constexpr int MaxHistory = 100;      // messages sent kept for Up/Down
+constexpr int HistoryMenuItems = 20; // of them in the history button's menu
+constexpr int HistoryMenuChars = 60;
+
+QColor inColor() {
+    return ThemeColors::color(ThemeColors::Tone::Info);
+}
+QColor outColor() {
+    return ThemeColors::color(ThemeColors::Tone::Ok);
+}
+QColor infoColor() {
+    return ThemeColors::color(ThemeColors::Tone::Muted);
+}
+QColor errorColor() {
+    return ThemeColors::color(ThemeColors::Tone::Error);
+}
 
 } // namespace
 
@@ -49,7 +66,8 @@ TestClientPanel::TestClientPanel(QWidget *parent)
     , m_format(new QComboBox(this))
     , m_editor(new QPlainTextEdit(this))
     , m_send(
-          new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/send.svg")), tr("&Send"), this)) {
+          new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/send.svg")), tr("&Send"), this))
+    , m_historyButton(new QToolButton(this)) {
     setObjectName(QStringLiteral("testClientPanel"));
     m_url->setPlaceholderText(tr("ws://host:port/path or wss://…"));
     m_url->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
@@ -66,22 +84,30 @@ TestClientPanel::TestClientPanel(QWidget *parent)
     m_format->addItem(tr("Text"));
     m_format->addItem(tr("Binary, hex"));
     m_editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_editor->setPlaceholderText(tr("Message (Ctrl+Enter sends)"));
+    m_editor->setPlaceholderText(tr("Message (Ctrl+Enter sends, Up/Down: history)"));
+    m_editor->installEventFilter(this);
+    m_historyButton->setText(tr("History"));
+    m_historyButton->setToolTip(tr("Messages sent (Up/Down in the editor)"));
+    m_historyButton->setPopupMode(QToolButton::InstantPopup);
+    m_historyButton->setMenu(new QMenu(m_historyButton));
+    m_historyButton->setObjectName(QStringLiteral("testClientHistory"));
     m_editor->setTabChangesFocus(true);
-    m_editor->setMaximumHeight(m_editor->fontMetrics().height() * 6);
+    // Room for a few lines at any scale; the conversation above takes the rest.
+    m_editor->setMaximumHeight(m_editor->fontMetrics().lineSpacing() * 6 +
+                               2 * m_editor->frameWidth() + 8);
     m_send->setToolTip(tr("Send (Ctrl+Enter)"));
 
     m_connectTimer.setSingleShot(true);
     connect(&m_connectTimer, &QTimer::timeout, this, [this] {
         if (m_socket && m_closing) {
-            appendLine(tr("·"), QLatin1String(InfoColor),
+            appendLine(tr("·"), infoColor(),
                        tr("no close answer within %1 s; dropped the connection")
                            .arg(CloseTimeoutMs / 1000));
             m_socket->abort();
             return;
         }
         if (m_socket && m_socket->state() == QAbstractSocket::ConnectingState) {
-            appendLine(tr("error"), QLatin1String(ErrorColor),
+            appendLine(tr("error"), errorColor(),
                        tr("no handshake answer within %1 s (refused, or not a WebSocket endpoint)")
                            .arg(ConnectTimeoutMs / 1000));
             m_socket->abort();
@@ -100,6 +126,7 @@ TestClientPanel::TestClientPanel(QWidget *parent)
 
     auto *sendRow = new QHBoxLayout;
     sendRow->addWidget(m_format);
+    sendRow->addWidget(m_historyButton);
     sendRow->addStretch(1);
     sendRow->addWidget(m_send);
 
@@ -124,6 +151,7 @@ TestClientPanel::TestClientPanel(QWidget *parent)
         connect(shortcut, &QShortcut::activated, this, &TestClientPanel::send);
     }
     updateState();
+    updateHistoryMenu();
 }
 
 TestClientPanel::~TestClientPanel() {
@@ -177,7 +205,11 @@ void TestClientPanel::setMessage(const QString &text, bool binaryHex) {
     m_editor->setPlainText(text);
 }
 
-void TestClientPanel::appendLine(const QString &who, const QString &color, const QString &text) {
+QString TestClientPanel::message() const {
+    return m_editor->toPlainText();
+}
+
+void TestClientPanel::appendLine(const QString &who, const QColor &color, const QString &text) {
     const QString time = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz"));
     QString shown = text.left(MaxShownChars);
     if (shown.size() < text.size())
@@ -185,7 +217,7 @@ void TestClientPanel::appendLine(const QString &who, const QString &color, const
     m_conversation->append(
         QStringLiteral("<span style='color:%1'>%2</span> <b style='color:%3'>%4</b> "
                        "<span style='white-space:pre-wrap'>%5</span>")
-            .arg(QLatin1String(InfoColor), time, color, who.toHtmlEscaped(),
+            .arg(infoColor().name(), time, color.name(), who.toHtmlEscaped(),
                  shown.toHtmlEscaped()));
 }
 
@@ -195,8 +227,7 @@ void TestClientPanel::connectToServer() {
     const QUrl target = QUrl::fromUserInput(url().isEmpty() ? m_defaultUrl : url());
     if (!target.isValid() ||
         (target.scheme() != QLatin1String("ws") && target.scheme() != QLatin1String("wss"))) {
-        appendLine(tr("error"), QLatin1String(ErrorColor),
-                   tr("not a ws:// or wss:// URL: %1").arg(this->url()));
+        appendLine(tr("error"), errorColor(), tr("not a ws:// or wss:// URL: %1").arg(this->url()));
         return;
     }
     QNetworkRequest request(target);
@@ -205,7 +236,7 @@ void TestClientPanel::connectToServer() {
     for (const QString &line : headerLines) {
         const int colon = line.indexOf(QLatin1Char(':'));
         if (colon <= 0) {
-            appendLine(tr("error"), QLatin1String(ErrorColor),
+            appendLine(tr("error"), errorColor(),
                        tr("ignored header line without a colon: %1").arg(line));
             continue;
         }
@@ -227,7 +258,7 @@ void TestClientPanel::connectToServer() {
         QString info = tr("connected to %1").arg(m_socket->requestUrl().toString());
         if (!m_socket->subprotocol().isEmpty())
             info += tr(", subprotocol %1").arg(m_socket->subprotocol());
-        appendLine(tr("·"), QLatin1String(InfoColor), info);
+        appendLine(tr("·"), infoColor(), info);
         updateState();
         Q_EMIT connected();
     });
@@ -238,7 +269,7 @@ void TestClientPanel::connectToServer() {
         m_closing = false;
         if (socket) {
             appendLine(
-                tr("·"), QLatin1String(InfoColor),
+                tr("·"), infoColor(),
                 tr("closed: %1 %2").arg(int(socket->closeCode())).arg(socket->closeReason()));
             socket->deleteLater();
         }
@@ -246,11 +277,11 @@ void TestClientPanel::connectToServer() {
         Q_EMIT disconnected();
     });
     connect(m_socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
-        appendLine(tr("◀ in"), QLatin1String(InColor), text);
+        appendLine(tr("◀ in"), inColor(), text);
         Q_EMIT messageReceived(text.toUtf8(), false);
     });
     connect(m_socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &data) {
-        appendLine(tr("◀ in"), QLatin1String(InColor),
+        appendLine(tr("◀ in"), inColor(),
                    tr("[binary %1 bytes] %2")
                        .arg(data.size())
                        .arg(QString::fromLatin1(data.left(256).toHex(' '))));
@@ -260,9 +291,9 @@ void TestClientPanel::connectToServer() {
             &TestClientPanel::onError);
     connect(m_socket, &QWebSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
         for (const QSslError &e : errors)
-            appendLine(tr("tls"), QLatin1String(ErrorColor), e.errorString());
+            appendLine(tr("tls"), errorColor(), e.errorString());
     });
-    appendLine(tr("·"), QLatin1String(InfoColor), tr("connecting to %1 …").arg(target.toString()));
+    appendLine(tr("·"), infoColor(), tr("connecting to %1 …").arg(target.toString()));
     m_closing = false;
     m_connectTimer.start(ConnectTimeoutMs);
     m_socket->open(request, options);
@@ -271,7 +302,7 @@ void TestClientPanel::connectToServer() {
 
 void TestClientPanel::onError(QAbstractSocket::SocketError) {
     if (m_socket)
-        appendLine(tr("error"), QLatin1String(ErrorColor), m_socket->errorString());
+        appendLine(tr("error"), errorColor(), m_socket->errorString());
 }
 
 void TestClientPanel::disconnectFromServer() {
@@ -288,26 +319,111 @@ void TestClientPanel::disconnectFromServer() {
 
 void TestClientPanel::send() {
     if (!isConnected()) {
-        appendLine(tr("error"), QLatin1String(ErrorColor), tr("not connected"));
+        appendLine(tr("error"), errorColor(), tr("not connected"));
         return;
     }
     const QString text = m_editor->toPlainText();
-    if (m_format->currentIndex() == 0) {
+    const bool hex = m_format->currentIndex() != 0;
+    if (!hex) {
         m_socket->sendTextMessage(text);
-        appendLine(tr("▶ out"), QLatin1String(OutColor), text);
+        appendLine(tr("▶ out"), outColor(), text);
     } else {
         QByteArray bytes;
         QString error;
         if (!BodyFormatter::parseHex(text, &bytes, &error)) {
-            appendLine(tr("error"), QLatin1String(ErrorColor), tr("hex: %1").arg(error));
+            appendLine(tr("error"), errorColor(), tr("hex: %1").arg(error));
             return;
         }
         m_socket->sendBinaryMessage(bytes);
-        appendLine(tr("▶ out"), QLatin1String(OutColor),
+        appendLine(tr("▶ out"), outColor(),
                    tr("[binary %1 bytes] %2")
                        .arg(bytes.size())
                        .arg(QString::fromLatin1(bytes.toHex(' '))));
     }
+    // As a chat client does: the message is gone from the editor, and Up brings it back.
+    remember(text, hex);
+    m_editor->clear();
+}
+
+void TestClientPanel::remember(const QString &text, bool binaryHex) {
+    if (text.isEmpty())
+        return;
+    if (m_history.isEmpty() || m_history.constLast() != text ||
+        m_historyBinary.constLast() != binaryHex) {
+        m_history.append(text);
+        m_historyBinary.append(binaryHex);
+    }
+    while (m_history.size() > MaxHistory) {
+        m_history.removeFirst();
+        m_historyBinary.removeFirst();
+    }
+    m_historyIndex = -1;
+    m_draft.clear();
+    updateHistoryMenu();
+}
+
+void TestClientPanel::recall(int index) {
+    if (index < 0) {
+        m_historyIndex = -1;
+        m_editor->setPlainText(m_draft);
+    } else {
+        m_historyIndex = index;
+        m_format->setCurrentIndex(m_historyBinary.at(index) ? 1 : 0);
+        m_editor->setPlainText(m_history.at(index));
+    }
+    m_editor->moveCursor(QTextCursor::End);
+}
+
+void TestClientPanel::historyBack() {
+    if (m_history.isEmpty())
+        return;
+    if (m_historyIndex < 0) {
+        m_draft = m_editor->toPlainText();
+        recall(int(m_history.size()) - 1);
+    } else if (m_historyIndex > 0) {
+        recall(m_historyIndex - 1);
+    }
+}
+
+void TestClientPanel::historyForward() {
+    if (m_historyIndex < 0)
+        return;
+    recall(m_historyIndex + 1 < m_history.size() ? m_historyIndex + 1 : -1);
+}
+
+void TestClientPanel::updateHistoryMenu() {
+    QMenu *menu = m_historyButton->menu();
+    menu->clear();
+    for (int i = int(m_history.size()) - 1; i >= 0 && i >= m_history.size() - HistoryMenuItems;
+         --i) {
+        QString label = m_history.at(i).simplified();
+        if (label.size() > HistoryMenuChars)
+            label = label.left(HistoryMenuChars) + QChar(0x2026);
+        if (m_historyBinary.at(i))
+            label = tr("[hex] %1").arg(label);
+        menu->addAction(label.replace(QLatin1Char('&'), QStringLiteral("&&")), this,
+                        [this, i] { recall(i); });
+    }
+    m_historyButton->setEnabled(!m_history.isEmpty());
+}
+
+bool TestClientPanel::eventFilter(QObject *watched, QEvent *event) {
+    if (watched == m_editor && event->type() == QEvent::KeyPress) {
+        const auto *key = static_cast<QKeyEvent *>(event);
+        const QTextCursor cursor = m_editor->textCursor();
+        const bool plain = (key->modifiers() & ~Qt::KeypadModifier) == Qt::NoModifier;
+        if (plain && key->key() == Qt::Key_Up &&
+            cursor.block() == m_editor->document()->firstBlock()) {
+            historyBack();
+            return true;
+        }
+        if (plain && key->key() == Qt::Key_Down &&
+            cursor.block() == m_editor->document()->lastBlock() && m_historyIndex >= 0) {
+            historyForward();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 void TestClientPanel::updateState() {

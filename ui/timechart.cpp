@@ -40,6 +40,13 @@ int TimeChart::addSeries(const QString &name, const QColor &color) {
     return int(m_series.size()) - 1;
 }
 
+void TimeChart::setSeriesColor(int series, const QColor &color) {
+    if (series < 0 || series >= m_series.size())
+        return;
+    m_series[series].color = color;
+    update();
+}
+
 void TimeChart::setPoints(int series, const QVector<QPointF> &points) {
     m_series[series].points = points;
     update();

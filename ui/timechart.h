@@ -15,6 +15,8 @@ public:
 
     /// Adds a series and returns its index.
     int addSeries(const QString &name, const QColor &color);
+    /// Recolours a series (the theme changed).
+    void setSeriesColor(int series, const QColor &color);
     /// Replaces the points of a series (x ascending).
     void setPoints(int series, const QVector<QPointF> &points);
     /// Appends one point, keeping at most `maxPoints`.

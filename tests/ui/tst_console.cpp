@@ -377,7 +377,7 @@ void TestConsole::testClientTalksToGateway() {
     panel->connectToServer();
     QVERIFY(connected.wait(UiTimeoutMs));
     QVERIFY(panel->isConnected());
-    QTRY_COMPARE_WITH_TIMEOUT(m_window->connectionsView()->model()->rowCount(), 2, UiTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->connectionsView()->model()->liveCount(), 2, UiTimeoutMs);
 
     panel->setMessage(QStringLiteral("from the panel"));
     panel->send();
@@ -394,7 +394,7 @@ void TestConsole::testClientTalksToGateway() {
 
     QSignalSpy disconnected(panel, &TestClientPanel::disconnected);
     panel->disconnectFromServer();
-    QTRY_COMPARE_WITH_TIMEOUT(m_window->connectionsView()->model()->rowCount(), 1, UiTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->connectionsView()->model()->liveCount(), 1, UiTimeoutMs);
     // The panel gives up waiting for the server's side of the close after a few seconds.
     QTRY_COMPARE_WITH_TIMEOUT(disconnected.count(), 1, UiTimeoutMs);
     QVERIFY(!panel->isConnected());
@@ -412,10 +412,12 @@ void TestConsole::clientLeavesTable() {
     auto other = connectClient();
     QVERIFY(other);
     ConnectionsModel *model = m_window->connectionsView()->model();
-    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 2, UiTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(model->liveCount(), 2, UiTimeoutMs);
     other->close();
-    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, UiTimeoutMs);
-    QCOMPARE(model->client(0).id, m_clientId);
+    QTRY_COMPARE_WITH_TIMEOUT(model->liveCount(), 1, UiTimeoutMs);
+    const int row = model->rowOfId(m_clientId);
+    QVERIFY(row >= 0);
+    QVERIFY(!model->isClosed(row));
 }
 
 void TestConsole::closeWithCodeReachesClient() {
@@ -525,10 +527,17 @@ void TestConsole::closeWithCodeReachesClient() {
     QCOMPARE(int(client->closeCode()), 4001);
     QCOMPARE(client->closeReason(), QStringLiteral("bye from test"));
 
-    // Its row leaves the table; the status bar and the traffic log say so.
-    QTRY_COMPARE_WITH_TIMEOUT(connectionRow(id), -1, UiTimeoutMs);
-    // Nothing is selected then: Close… must not move on to a neighbour the user never picked.
-    QVERIFY(connections->selectedClientId().isEmpty());
+    // Its row turns into a closed one (greyed, until it ages out); the status bar and the
+    // traffic log say so. It stays selected, but Close… and Push… no longer aim at it.
+    QTRY_VERIFY_WITH_TIMEOUT(connections->model()->rowOfId(id) >= 0 &&
+                                 connections->model()->isClosed(connections->model()->rowOfId(id)),
+                             UiTimeoutMs);
+    QCOMPARE(connections->selectedClientId(), id);
+    QVERIFY(connections->selectedIsClosed());
+    QVERIFY(
+        !connections->findChild<QToolButton *>(QStringLiteral("connections_close"))->isEnabled());
+    QVERIFY(
+        !connections->findChild<QToolButton *>(QStringLiteral("connections_push"))->isEnabled());
     QTRY_VERIFY_WITH_TIMEOUT(
         m_window->statusBar()->currentMessage().contains(
             QStringLiteral("Closed %1 with 4001").arg(QString::fromLatin1(id))),
@@ -765,7 +774,7 @@ void TestConsole::screenshots() {
             c->sendTextMessage(QStringLiteral("{\"type\":\"tick\",\"n\":%1}").arg(round));
         QTest::qWait(60); // spreads the traffic over the charts' time axis; not a sync point
     }
-    QTRY_COMPARE_WITH_TIMEOUT(m_window->connectionsView()->model()->rowCount(),
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->connectionsView()->model()->liveCount(),
                               int(clients.size()) + (m_client ? 1 : 0), UiTimeoutMs);
     QTest::qWait(1500); // two FPM polls and a few samples: the charts need points to draw
 
