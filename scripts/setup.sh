@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
     build-essential cmake ninja-build pkg-config git
     qt6-base-dev qt6-websockets-dev libqt6svg6 libgl-dev libhttp-parser-dev qtkeychain-qt6-dev
+    libhiredis-dev
     php8.2-fpm php8.2-cli
 )
 if [[ "${1:-}" != "--runtime-only" ]]; then
@@ -15,6 +16,7 @@ if [[ "${1:-}" != "--runtime-only" ]]; then
         dpkg-dev file desktop-file-utils appstream librsvg2-bin
         clang-14 libclang-rt-14-dev
         php8.2-xdebug phpunit
+        redis-server
     )
 fi
 

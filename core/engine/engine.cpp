@@ -2,6 +2,7 @@
 
 #include "cluster/clientroute.h"
 #include "cluster/noderouter.h"
+#include "cluster/redisbroker.h"
 #include "engine/gatewaysettings.h"
 #include "fastcgi/fastcgipool.h"
 #include "fpm/fpmpoller.h"
@@ -16,6 +17,8 @@
 #include "loop/enginedispatcher.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
+
+#include "version.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -142,6 +145,7 @@ void Engine::teardown() {
     m_pushApi.reset();
     m_prefixHttpServer.reset();
     m_httpServer.reset();
+    m_broker.reset();
     m_router.reset();
     for (auto it = m_shards.rbegin(); it != m_shards.rend(); ++it)
         destroyShard(**it);
@@ -336,10 +340,13 @@ std::unique_ptr<PushApi> Engine::makePushApi(const QStringList &hosts, bool anyI
         return status->toJson();
     });
     api->setHealthProvider([this] {
-        return QJsonObject{
-            {QStringLiteral("connections"), double(m_metrics->connectionsCurrent.load())},
-            {QStringLiteral("listening"), gateway() && gateway()->isListening()}};
+        QJsonObject h{{QStringLiteral("connections"), double(m_metrics->connectionsCurrent.load())},
+                      {QStringLiteral("listening"), gateway() && gateway()->isListening()}};
+        if (m_broker)
+            h.insert(QStringLiteral("cluster"), m_broker->health());
+        return h;
     });
+    api->setNodesProvider([this] { return nodesJson(); });
     return api;
 }
 
@@ -408,6 +415,7 @@ bool Engine::start(QString *error) {
             return false;
         }
     }
+    startCluster();
     attachPushApis();
     m_fpmPoller->start();
     m_running = true;
@@ -415,6 +423,42 @@ bool Engine::start(QString *error) {
     logStarted();
     Q_EMIT started();
     return true;
+}
+
+void Engine::startCluster() {
+    const Configuration &c = m_config;
+    const auto address = c.redisAddress();
+    if (c.clusterUrl.isEmpty() || !address)
+        return;
+    RedisBroker::Settings settings;
+    settings.address = *address;
+    settings.clusterName = c.clusterName;
+    settings.nodeId = c.nodeId;
+    settings.nodeTag = m_router->nodeTag();
+    settings.wsUrl = c.listenUrl();
+    settings.pushUrl = c.pushUrl();
+    m_broker = std::make_unique<RedisBroker>(settings, m_router.get());
+    Metrics *metrics = m_metrics.get();
+    m_broker->setConnectionCount([metrics] { return metrics->connectionsCurrent.load(); });
+    connect(m_broker.get(), &ClusterBroker::logLine, this, &Engine::logLine);
+    m_router->setBroker(m_broker.get());
+    // Not waited for: local delivery works from the start; remote work answers 503 until the
+    // first connection to Redis is up.
+    m_broker->start();
+}
+
+QJsonArray Engine::nodesJson() const {
+    if (m_broker)
+        return m_broker->nodes();
+    const Configuration &c = m_config;
+    return QJsonArray{
+        QJsonObject{{QStringLiteral("id"), c.nodeId},
+                    {QStringLiteral("self"), true},
+                    {QStringLiteral("address"), c.listenUrl()},
+                    {QStringLiteral("push"), c.pushUrl()},
+                    {QStringLiteral("version"), QStringLiteral(WSGATE_VERSION)},
+                    {QStringLiteral("connections"), double(m_metrics->connectionsCurrent.load())},
+                    {QStringLiteral("threads"), int(m_shards.size())}}};
 }
 
 bool Engine::startShard(int index, quint16 port, QString *error) {
@@ -556,6 +600,8 @@ QByteArray Engine::metricsText() const {
     m_metrics->appendPrometheus(out);
     if (m_budget)
         m_budget->appendPrometheus(out);
+    if (m_broker)
+        m_broker->appendPrometheus(out);
     if (!m_shards.empty()) {
         // Read on each engine thread (a scrape every few seconds: a short blocking call each).
         PhpBackendStats s;

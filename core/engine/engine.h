@@ -3,6 +3,7 @@
 #include "config/configuration.h"
 #include "php/phprequest.h"
 
+#include <QJsonArray>
 #include <QObject>
 
 #include <functional>
@@ -11,6 +12,7 @@
 
 class FastCgiPool;
 class NodeRouter;
+class RedisBroker;
 class Delivery;
 struct GatewaySnapshot;
 class FpmPoller;
@@ -93,6 +95,8 @@ private:
     /// What PHP gets in every request besides the CGI params: where the push API is.
     PhpParams extraParams() const;
     void logStarted();
+    void startCluster();
+    QJsonArray nodesJson() const;
 
     Configuration m_config;
     std::unique_ptr<TrafficLog> m_log;
@@ -101,6 +105,7 @@ private:
     std::unique_ptr<ManagedPhp> m_managedPhp;
     std::vector<std::unique_ptr<Shard>> m_shards;
     std::unique_ptr<NodeRouter> m_router;
+    std::unique_ptr<RedisBroker> m_broker; // with --cluster
     int m_shardsRunning = 0;
     std::unique_ptr<FastCgiPool> m_statusPool;
     std::unique_ptr<HttpServer> m_httpServer;

@@ -100,6 +100,10 @@ void PushApi::setFpmStatusProvider(std::function<std::optional<QJsonObject>()> p
     m_fpmStatusProvider = std::move(provider);
 }
 
+void PushApi::setNodesProvider(std::function<QJsonArray()> provider) {
+    m_nodesProvider = std::move(provider);
+}
+
 void PushApi::setHealthProvider(std::function<QJsonObject()> provider) {
     m_healthProvider = std::move(provider);
 }
@@ -115,7 +119,7 @@ PushApi::Route PushApi::routeOf(const QByteArray &path) {
         {"/send", Route::Send},     {"/broadcast", Route::Broadcast}, {"/close", Route::Close},
         {"/join", Route::Join},     {"/leave", Route::Leave},         {"/clients", Route::Clients},
         {"/groups", Route::Groups}, {"/health", Route::Health},       {"/metrics", Route::Metrics},
-        {"/fpm", Route::Fpm},
+        {"/fpm", Route::Fpm},       {"/nodes", Route::Nodes},
     };
     const auto it = exact.find(path);
     if (it != exact.end())
@@ -149,6 +153,8 @@ QByteArray PushApi::labelOf(Route route) {
         return "/metrics";
     case Route::Fpm:
         return "/fpm";
+    case Route::Nodes:
+        return "/nodes";
     case Route::Unmatched:
         break;
     }
@@ -228,8 +234,8 @@ void PushApi::handle(const HttpRequest &request, HttpResponder respond) {
 
 void PushApi::dispatch(const HttpRequest &request, const Call &call) {
     const Route route = call.route;
-    const bool needsDelivery =
-        route != Route::Health && route != Route::Metrics && route != Route::Fpm;
+    const bool needsDelivery = route != Route::Health && route != Route::Metrics &&
+                               route != Route::Fpm && route != Route::Nodes;
     if (needsDelivery && !m_delivery)
         return finish(this, call,
                       error(503, "unavailable", QStringLiteral("the gateway is not running")));
@@ -258,14 +264,28 @@ void PushApi::dispatch(const HttpRequest &request, const Call &call) {
         return membership(fields, true, call);
     case Route::Leave:
         return membership(fields, false, call);
-    case Route::Clients:
-        return m_delivery->clients([self, call](const QList<ClientInfo> &list) {
+    case Route::Clients: {
+        // ?user=alice / ?group=lobby: a user's presence or a group's members, cluster-wide.
+        const auto query =
+            HttpRequest::parseUrlEncoded(request.query).value_or(QList<HttpRequest::Header>{});
+        QString user, group;
+        for (const auto &[name, value] : query) {
+            if (name == "user")
+                user = QString::fromUtf8(value);
+            else if (name == "group")
+                group = QString::fromUtf8(value);
+        }
+        return m_delivery->clients([self, call, user, group](const QList<ClientInfo> &list) {
             QJsonArray clients;
-            for (const ClientInfo &info : list)
-                clients.append(info.toJson());
+            for (const ClientInfo &info : list) {
+                if ((user.isEmpty() || info.user == user) &&
+                    (group.isEmpty() || info.groups.contains(group)))
+                    clients.append(info.toJson());
+            }
             finish(self, call,
                    HttpResponse::json(200, {{"count", clients.size()}, {"clients", clients}}));
         });
+    }
     case Route::Client:
         return client(request, call);
     case Route::Groups:
@@ -304,6 +324,10 @@ void PushApi::dispatch(const HttpRequest &request, const Call &call) {
                                 QStringLiteral("no PHP-FPM pool status has been read yet")));
         return finish(this, call, HttpResponse::json(200, *status));
     }
+    case Route::Nodes:
+        return finish(this, call,
+                      HttpResponse::json(
+                          200, {{"nodes", m_nodesProvider ? m_nodesProvider() : QJsonArray()}}));
     case Route::Unmatched:
         break;
     }

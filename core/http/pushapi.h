@@ -7,6 +7,7 @@
 #include "http/requesttrust.h"
 
 #include <QByteArray>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
 #include <QMap>
@@ -87,6 +88,8 @@ public:
     void setMetricsProvider(std::function<QByteArray()> provider);
     /// GET /fpm: nullopt means "unknown" (503 fpm_status_unknown).
     void setFpmStatusProvider(std::function<std::optional<QJsonObject>()> provider);
+    /// GET /nodes: the cluster's live nodes (this one alone without --cluster).
+    void setNodesProvider(std::function<QJsonArray()> provider);
     /// Extra fields merged into GET /health's {"status":"ok"}.
     void setHealthProvider(std::function<QJsonObject()> provider);
 
@@ -117,7 +120,8 @@ private:
         Groups,
         Health,
         Metrics,
-        Fpm
+        Fpm,
+        Nodes
     };
     /// What an answer given later needs of its request.
     struct Call {
@@ -150,6 +154,7 @@ private:
     QPointer<HttpServer> m_server;
     std::function<QByteArray()> m_metricsProvider;
     std::function<std::optional<QJsonObject>()> m_fpmStatusProvider;
+    std::function<QJsonArray()> m_nodesProvider;
     std::function<QJsonObject()> m_healthProvider;
     QMap<std::pair<QByteArray, int>, quint64> m_counts;
 };

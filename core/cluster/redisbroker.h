@@ -1,0 +1,125 @@
+#pragma once
+
+#include "clusterbroker.h"
+#include "config/redisaddress.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonObject>
+#include <QSet>
+#include <QTimer>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+class NodeRouter;
+class RedisLink;
+
+/// The cluster over Redis (or Valkey), after Centrifugo's Redis broker: each node has a
+/// channel of its own for commands addressed to it (a push to one of its clients, a close, a
+/// membership change, a client lookup), which keeps their order; a node subscribes to a user's
+/// or group's channel only while it has local members (subscribes batched, unsubscribes a few
+/// seconds late), so a fan-out costs what it reaches; broadcasts and cluster-wide lookups go on
+/// one channel every node listens to; a registry of nodes with heartbeats (a sorted set scored
+/// with Redis's own clock, so machines' clocks need not agree). Answers that need other nodes
+/// are gathered with a timeout. While Redis is away, remote work fails at once.
+class RedisBroker final : public ClusterBroker {
+    Q_OBJECT
+public:
+    struct Settings {
+        RedisAddress address;
+        QString clusterName = QStringLiteral("wsgate"); // key and channel prefix
+        QString nodeId;
+        quint32 nodeTag = 0;
+        QString wsUrl;   // advertised in the registry
+        QString pushUrl; // advertised in the registry
+    };
+
+    static constexpr int HeartbeatMs = 2000;
+    static constexpr int NodeTimeoutMs = 6000;   // a node whose heartbeat is older is dead
+    static constexpr int GatherTimeoutMs = 2000; // answers from other nodes
+    static constexpr int UnsubscribeDelayMs = 5000;
+    static constexpr int MaxClientsPerAnswer = 10000;
+
+    RedisBroker(const Settings &settings, NodeRouter *router, QObject *parent = nullptr);
+    ~RedisBroker() override;
+
+    void start();
+    /// Leaves the registry (best effort) before the node stops.
+    void leave();
+    /// Connections held here, for the registry's heartbeat.
+    void setConnectionCount(std::function<qint64()> count) { m_connectionCount = std::move(count); }
+
+    bool isAvailable() const override;
+    bool knowsNode(quint32 nodeTag) const override;
+    void deliverToNode(quint32 nodeTag, const PushTarget &target, const OutboundMessage &message,
+                       bool waitForAll, Delivery::Done done) override;
+    void publish(const PushTarget &target, const OutboundMessage &message, bool waitForAll,
+                 Delivery::Done done) override;
+    void closeOnNode(quint32 nodeTag, const QByteArray &clientId, int code,
+                     const QByteArray &reason, Delivery::Found done) override;
+    void membershipOnNode(quint32 nodeTag, const QByteArray &clientId, const QString &group,
+                          bool join, Delivery::Found done) override;
+    void clientOnNode(quint32 nodeTag, const QByteArray &clientId,
+                      std::function<void(const std::optional<ClientInfo> &)> done) override;
+    void gatherClients(std::function<void(const QList<ClientInfo> &, bool)> done) override;
+    void gatherGroups(
+        std::function<void(const QHash<QString, QList<QByteArray>> &, bool)> done) override;
+    void setInterest(bool isGroup, const QString &name, bool present) override;
+    QJsonArray nodes() const override;
+
+    /// For GET /health: {"state":"up"|"down","nodes":N,"error":…}.
+    QJsonObject health() const;
+    /// Prometheus text for the cluster.
+    void appendPrometheus(QByteArray &out) const;
+
+private:
+    struct Node {
+        QString id;
+        QJsonObject info;
+    };
+    struct Request; // an answer (or answers) awaited from other nodes
+
+    QByteArray key(const QByteArray &suffix) const;
+    QByteArray nodeChannel(const QString &nodeId) const;
+    QByteArray targetChannel(const PushTarget &target) const;
+    /// Publishes header + payload on `channel`; `published` gets the number of subscribers
+    /// (-1 when Redis did not take it).
+    void send(const QByteArray &channel, const QJsonObject &header, const QByteArray &payload,
+              std::function<void(int subscribers)> published);
+    void reply(const QString &toNode, QJsonObject header);
+    quint64 await(int expected, std::function<void(Request &)> onAnswer,
+                  std::function<void(Request &, bool complete)> finish);
+    void answered(quint64 id, const QJsonObject &header, const QByteArray &payload);
+    void finishRequest(quint64 id, bool complete);
+    void onMessage(const QByteArray &channel, const QByteArray &payload);
+    void onCommand(const QJsonObject &header, const QByteArray &payload);
+    void heartbeat();
+    void sweep();
+    void flushSubscriptions();
+    void availability();
+
+    Settings m_settings;
+    NodeRouter *m_router;
+    RedisLink *m_commands;
+    RedisLink *m_subscriber;
+    QTimer m_heartbeat;
+    QTimer m_sweep;
+    QElapsedTimer m_clock;
+    qint64 m_startedMs = 0;
+    std::function<qint64()> m_connectionCount;
+    QHash<quint32, Node> m_nodes; // live nodes but this one, by tag
+    quint64 m_nextRequest = 1;
+    QHash<quint64, std::shared_ptr<Request>> m_requests;
+    QSet<QByteArray> m_toSubscribe;
+    QHash<QByteArray, qint64> m_toUnsubscribe; // channel → when (m_clock ms)
+    bool m_flushScheduled = false;
+    bool m_available = false;
+    bool m_left = false;
+    std::atomic<qint64> m_published{0};
+    std::atomic<qint64> m_received{0};
+    std::atomic<qint64> m_refused{0};
+    std::atomic<qint64> m_gatherTimeouts{0};
+    std::atomic<qint64> m_outages{0};
+};

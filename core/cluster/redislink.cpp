@@ -1,0 +1,308 @@
+#include "redislink.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <QSocketNotifier>
+
+#include <vector>
+
+namespace {
+constexpr int RetryMinMs = 250;
+constexpr int RetryMaxMs = 5000;
+constexpr int SweepIntervalMs = 500;
+} // namespace
+
+struct RedisLink::Pending {
+    RedisLink *link = nullptr;
+    Reply done;
+    QElapsedTimer sent;
+    qint64 bytes = 0;
+};
+
+RedisLink::RedisLink(const RedisAddress &address, const QString &name, QObject *parent)
+    : QObject(parent)
+    , m_address(address)
+    , m_name(name)
+    , m_backoffMs(RetryMinMs) {
+    m_retry.setSingleShot(true);
+    connect(&m_retry, &QTimer::timeout, this, &RedisLink::connectNow);
+    m_sweep.setInterval(SweepIntervalMs);
+    connect(&m_sweep, &QTimer::timeout, this, &RedisLink::sweep);
+}
+
+RedisLink::~RedisLink() {
+    m_handler = nullptr;
+    for (Pending *p : m_pending)
+        p->done = nullptr; // freeing the context calls them back: nobody to tell any more
+    if (m_context) {
+        m_context->data = nullptr;
+        redisAsyncFree(m_context); // calls every pending callback with a null reply
+        m_context = nullptr;
+    }
+    cleanup(this);
+}
+
+void RedisLink::addRead(void *link) {
+    auto *self = static_cast<RedisLink *>(link);
+    if (self->m_read || !self->m_context)
+        return;
+    self->m_read = new QSocketNotifier(qintptr(self->m_context->c.fd), QSocketNotifier::Read, self);
+    connect(self->m_read, &QSocketNotifier::activated, self, [self] {
+        if (self->m_context)
+            redisAsyncHandleRead(self->m_context);
+    });
+}
+
+void RedisLink::delRead(void *link) {
+    auto *self = static_cast<RedisLink *>(link);
+    if (self->m_read)
+        self->m_read->deleteLater(); // may be inside its own activation
+    self->m_read = nullptr;
+}
+
+void RedisLink::addWrite(void *link) {
+    auto *self = static_cast<RedisLink *>(link);
+    if (self->m_write || !self->m_context)
+        return;
+    self->m_write =
+        new QSocketNotifier(qintptr(self->m_context->c.fd), QSocketNotifier::Write, self);
+    connect(self->m_write, &QSocketNotifier::activated, self, [self] {
+        if (self->m_context)
+            redisAsyncHandleWrite(self->m_context);
+    });
+}
+
+void RedisLink::delWrite(void *link) {
+    auto *self = static_cast<RedisLink *>(link);
+    if (self->m_write)
+        self->m_write->deleteLater();
+    self->m_write = nullptr;
+}
+
+void RedisLink::cleanup(void *link) {
+    auto *self = static_cast<RedisLink *>(link);
+    // Disabled now: the descriptor is about to be closed.
+    for (QSocketNotifier *n : {self->m_read, self->m_write}) {
+        if (n) {
+            n->setEnabled(false);
+            n->deleteLater();
+        }
+    }
+    self->m_read = self->m_write = nullptr;
+}
+
+void RedisLink::start() {
+    m_sweep.start();
+    connectNow();
+}
+
+void RedisLink::connectNow() {
+    if (m_context || m_connecting)
+        return;
+    redisAsyncContext *c =
+        m_address.socketPath.isEmpty()
+            ? redisAsyncConnect(m_address.host.toUtf8().constData(), m_address.port)
+            : redisAsyncConnectUnix(m_address.socketPath.toUtf8().constData());
+    if (!c || c->err) {
+        const QString reason = c ? QString::fromUtf8(c->errstr) : QStringLiteral("out of memory");
+        if (c)
+            redisAsyncFree(c);
+        lost(reason);
+        return;
+    }
+    m_context = c;
+    m_connecting = true;
+    c->data = this;
+    c->ev.data = this;
+    c->ev.addRead = &RedisLink::addRead;
+    c->ev.delRead = &RedisLink::delRead;
+    c->ev.addWrite = &RedisLink::addWrite;
+    c->ev.delWrite = &RedisLink::delWrite;
+    c->ev.cleanup = &RedisLink::cleanup;
+    redisAsyncSetConnectCallback(c, &RedisLink::onConnect);
+    redisAsyncSetDisconnectCallback(c, &RedisLink::onDisconnect);
+}
+
+void RedisLink::onConnect(const redisAsyncContext *c, int status) {
+    auto *self = static_cast<RedisLink *>(c->data);
+    if (!self)
+        return;
+    self->m_connecting = false;
+    if (status != REDIS_OK) {
+        // hiredis frees the context after this callback, without a disconnect callback.
+        self->m_context = nullptr;
+        self->lost(QString::fromUtf8(c->errstr));
+        return;
+    }
+    // AUTH and SELECT first; the link is up once they answered.
+    auto ready = std::make_shared<int>(0);
+    const auto finish = [self, ready](const char *what, const redisReply *r) {
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            const QString detail =
+                r ? QString::fromUtf8(r->str, int(r->len)) : QStringLiteral("no answer");
+            QMetaObject::invokeMethod(
+                self,
+                [self, what, detail] {
+                    if (self->m_context) {
+                        redisAsyncContext *dead = self->m_context;
+                        self->m_context = nullptr;
+                        dead->data = nullptr;
+                        redisAsyncFree(dead);
+                    }
+                    self->lost(QStringLiteral("%1: %2").arg(QLatin1String(what), detail));
+                },
+                Qt::QueuedConnection);
+            return;
+        }
+        if (--*ready > 0)
+            return;
+        self->m_up = true;
+        self->m_backoffMs = RetryMinMs;
+        if (!self->m_channels.isEmpty())
+            self->sendArgv(QList<QByteArray>{"SUBSCRIBE"} + self->m_channels,
+                           &RedisLink::onSubscription, self);
+        Q_EMIT self->up();
+    };
+    QList<QList<QByteArray>> setup;
+    if (!self->m_address.password.isEmpty())
+        setup.append({"AUTH", self->m_address.password.toUtf8()});
+    if (self->m_address.db != 0)
+        setup.append({"SELECT", QByteArray::number(self->m_address.db)});
+    if (setup.isEmpty())
+        setup.append({"PING"});
+    *ready = int(setup.size());
+    for (const auto &args : setup) {
+        const char *what = args.first() == "AUTH"     ? "AUTH"
+                           : args.first() == "SELECT" ? "SELECT"
+                                                      : "PING";
+        auto *p =
+            new Pending{self, [finish, what](const redisReply *r) { finish(what, r); }, {}, 0};
+        p->sent.start();
+        self->m_pending.push_back(p);
+        self->sendArgv(args, &RedisLink::onReply, p);
+    }
+}
+
+void RedisLink::onDisconnect(const redisAsyncContext *c, int status) {
+    auto *self = static_cast<RedisLink *>(c->data);
+    if (!self)
+        return;
+    self->m_context = nullptr; // hiredis frees it after this callback
+    self->lost(status == REDIS_OK ? QStringLiteral("disconnected") : QString::fromUtf8(c->errstr));
+}
+
+void RedisLink::onReply(redisAsyncContext *, void *reply, void *privdata) {
+    auto *p = static_cast<Pending *>(privdata);
+    RedisLink *self = p->link;
+    if (!self->m_pending.empty() && self->m_pending.front() == p)
+        self->m_pending.pop_front();
+    else
+        self->m_pending.erase(std::find(self->m_pending.begin(), self->m_pending.end(), p));
+    self->m_pendingBytes -= p->bytes;
+    const Reply done = std::move(p->done);
+    delete p;
+    if (done)
+        done(static_cast<const redisReply *>(reply));
+}
+
+void RedisLink::onSubscription(redisAsyncContext *, void *reply, void *privdata) {
+    auto *self = static_cast<RedisLink *>(privdata);
+    const auto *r = static_cast<const redisReply *>(reply);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || !self->m_handler)
+        return;
+    const redisReply *kind = r->element[0];
+    if (kind->type != REDIS_REPLY_STRING || qstrncmp(kind->str, "message", 8) != 0)
+        return; // subscribe / unsubscribe confirmations
+    const redisReply *channel = r->element[1];
+    const redisReply *payload = r->element[2];
+    self->m_handler(QByteArray(channel->str, qsizetype(channel->len)),
+                    QByteArray(payload->str, qsizetype(payload->len)));
+}
+
+bool RedisLink::sendArgv(const QList<QByteArray> &args,
+                         void (*fn)(redisAsyncContext *, void *, void *), void *privdata) {
+    std::vector<const char *> argv;
+    std::vector<size_t> lengths;
+    argv.reserve(size_t(args.size()));
+    lengths.reserve(size_t(args.size()));
+    for (const QByteArray &a : args) {
+        argv.push_back(a.constData());
+        lengths.push_back(size_t(a.size()));
+    }
+    return redisAsyncCommandArgv(m_context, fn, privdata, int(argv.size()), argv.data(),
+                                 lengths.data()) == REDIS_OK;
+}
+
+bool RedisLink::command(const QList<QByteArray> &args, Reply done) {
+    if (!m_up || !m_context)
+        return false;
+    qint64 bytes = 0;
+    for (const QByteArray &a : args)
+        bytes += a.size();
+    if (int(m_pending.size()) >= MaxPendingCommands || m_pendingBytes + bytes > MaxPendingBytes)
+        return false;
+    auto *p = new Pending{this, std::move(done), {}, bytes};
+    p->sent.start();
+    if (!sendArgv(args, &RedisLink::onReply, p)) {
+        delete p;
+        return false;
+    }
+    m_pending.push_back(p);
+    m_pendingBytes += bytes;
+    return true;
+}
+
+void RedisLink::subscribe(const QList<QByteArray> &channels) {
+    QList<QByteArray> fresh;
+    for (const QByteArray &c : channels) {
+        if (!m_channels.contains(c)) {
+            m_channels.append(c);
+            fresh.append(c);
+        }
+    }
+    if (!fresh.isEmpty() && m_up && m_context)
+        sendArgv(QList<QByteArray>{"SUBSCRIBE"} + fresh, &RedisLink::onSubscription, this);
+}
+
+void RedisLink::unsubscribe(const QList<QByteArray> &channels) {
+    QList<QByteArray> gone;
+    for (const QByteArray &c : channels) {
+        if (m_channels.removeOne(c))
+            gone.append(c);
+    }
+    if (!gone.isEmpty() && m_up && m_context)
+        sendArgv(QList<QByteArray>{"UNSUBSCRIBE"} + gone, &RedisLink::onSubscription, this);
+}
+
+void RedisLink::sweep() {
+    if (m_pending.empty() || !m_context || m_pending.front()->sent.elapsed() <= CommandTimeoutMs)
+        return;
+    // Redis does not answer in time: fail everything outstanding now, and reconnect.
+    redisAsyncContext *dead = m_context;
+    m_context = nullptr;
+    dead->data = nullptr;
+    redisAsyncFree(dead); // each pending callback gets a null reply
+    lost(QStringLiteral("no answer in %1 ms").arg(CommandTimeoutMs));
+}
+
+void RedisLink::lost(const QString &reason) {
+    const bool wasUp = m_up;
+    m_up = false;
+    m_connecting = false;
+    m_lastError = reason;
+    // Whatever hiredis has not called back yet never will now.
+    std::deque<Pending *> pending;
+    pending.swap(m_pending);
+    m_pendingBytes = 0;
+    for (Pending *p : pending) {
+        const Reply done = std::move(p->done);
+        delete p;
+        if (done)
+            done(nullptr);
+    }
+    if (wasUp || !m_retry.isActive())
+        Q_EMIT down(reason);
+    m_retry.start(m_backoffMs);
+    m_backoffMs = std::min(RetryMaxMs, m_backoffMs * 2);
+}
