@@ -101,18 +101,22 @@ int main(int argc, char *argv[]) {
         sigaction(SIGTERM, &sa, nullptr);
         std::signal(SIGPIPE, SIG_IGN);
         auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
-        int signalCount = 0;
-        QObject::connect(notifier, &QSocketNotifier::activated, &app, [&engine, &signalCount] {
-            char c;
-            [[maybe_unused]] const auto n = ::read(g_signalPipe[0], &c, 1);
-            if (++signalCount > 1) {
-                writeLine(QStringLiteral("warning"), QStringLiteral("second signal: exiting now"));
-                std::_Exit(1);
-            }
-            writeLine(QStringLiteral("info"),
-                      QStringLiteral("signal received: stopping (finishing in-flight requests)"));
-            engine.stop();
-        });
+        // Counted in the lambda itself: a local of this block, captured by reference, was
+        // gone by the time a signal came, and its increment landed in main's next QString.
+        QObject::connect(
+            notifier, &QSocketNotifier::activated, &app, [&engine, signalCount = 0]() mutable {
+                char c;
+                [[maybe_unused]] const auto n = ::read(g_signalPipe[0], &c, 1);
+                if (++signalCount > 1) {
+                    writeLine(QStringLiteral("warning"),
+                              QStringLiteral("second signal: exiting now"));
+                    std::_Exit(1);
+                }
+                writeLine(
+                    QStringLiteral("info"),
+                    QStringLiteral("signal received: stopping (finishing in-flight requests)"));
+                engine.stop();
+            });
     }
 #endif
 
