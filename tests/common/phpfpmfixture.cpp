@@ -225,6 +225,38 @@ void PhpFpmFixture::stop() {
     QFile::remove(socketPath());
 }
 
+void PhpFpmFixture::kill() {
+    if (!isRunning())
+        return;
+#ifdef Q_OS_LINUX
+    // The workers first, found by their parent: a SIGKILLed master leaves them running.
+    const pid_t master = pid_t(m_process->processId());
+    QList<pid_t> victims;
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &entry : entries) {
+        bool numeric = false;
+        const pid_t pid = pid_t(entry.toInt(&numeric));
+        if (!numeric)
+            continue;
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray line = stat.readAll();
+        // "pid (comm) state ppid ...": the command may hold spaces and parentheses.
+        const QList<QByteArray> rest = line.mid(line.lastIndexOf(')') + 2).split(' ');
+        if (rest.size() > 1 && rest.at(1).toInt() == master)
+            victims << pid;
+    }
+    victims << master;
+    for (pid_t pid : victims)
+        ::kill(pid, SIGKILL);
+#else
+    m_process->kill();
+#endif
+    m_process->waitForFinished(StopTimeoutMs);
+    m_process.reset();
+}
+
 bool PhpFpmFixture::isRunning() const {
     return m_process && m_process->state() != QProcess::NotRunning;
 }

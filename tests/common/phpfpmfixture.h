@@ -29,6 +29,9 @@ public:
     bool start(QString *error = nullptr);
     /// Stops php-fpm (SIGQUIT, then SIGKILL) and waits for it to exit.
     void stop();
+    /// SIGKILLs the master and its workers at once (a crash of the whole FPM) and waits for the
+    /// master; the socket file stays, as after a real crash. start() brings it back.
+    void kill();
     bool isRunning() const;
     qint64 pid() const;
 
