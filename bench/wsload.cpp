@@ -3,7 +3,9 @@
 // Round trip (default): N connections, each sends a text message of S bytes and waits for the
 // reply before sending the next; after a warm-up, counts replies for a duration (or a count).
 //   wsload --url ws://127.0.0.1:8080/ws --connections 16 --size 64 [--duration 5] [--warmup 1]
-//          [--count M] [--client raw|qt]
+//          [--count M] [--client raw|qt] [--hold N]
+// --hold N: first opens N more connections and keeps them idle (answering pings) through the
+//   round trip: what holding connections costs the rest (the server's CPU per message, --pid).
 // Series: one connection, M messages in a row, throughput per slice and the server's RSS.
 //   wsload --url ... --series 100000 [--slice 10000] [--size 64] --pid PID
 // Idle: opens N connections and holds them; the server's RSS before/after and its CPU while
@@ -23,28 +25,25 @@
 // CPU %, to show whether the tool itself is the bottleneck.
 
 #include "benchcommon.h"
+#include "wsrawclient.h"
 
 #include <QCoreApplication>
 #include <QUrl>
 #include <QWebSocket>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
-#include <functional>
 #include <memory>
 
 namespace {
 
+using bench::clientFrame;
+using bench::Conn;
+using bench::payloadOf;
+using bench::RawClient;
+
 struct Options {
-    std::string host = "127.0.0.1";
-    int port = 8080;
-    std::string path = "/ws";
+    bench::WsEndpoint at;
     int connections = 1;
+    long long hold = 0; // round trip: idle connections held beside the active ones
     int size = 64;
     double duration = 5;
     double warmup = 1;
@@ -57,247 +56,6 @@ struct Options {
     long pid = 0;              // wsgated: RSS (series, idle), CPU per message (round trip)
     std::vector<long> fpmPids; // php-fpm master and workers: CPU per message (round trip)
     std::string client = "raw";
-};
-
-std::string payloadOf(int size) {
-    std::string p(size_t(size), 'x');
-    for (size_t i = 0; i < p.size(); ++i)
-        p[i] = char('a' + i % 26);
-    return p;
-}
-
-/// A masked client text frame carrying `payload`.
-std::string clientFrame(const std::string &payload, uint8_t opcode = 0x1) {
-    std::string f;
-    f.push_back(char(0x80 | opcode));
-    const size_t n = payload.size();
-    if (n < 126) {
-        f.push_back(char(0x80 | n));
-    } else if (n < 65536) {
-        f.push_back(char(0x80 | 126));
-        f.push_back(char(n >> 8));
-        f.push_back(char(n & 0xff));
-    } else {
-        f.push_back(char(0x80 | 127));
-        for (int i = 7; i >= 0; --i)
-            f.push_back(char((uint64_t(n) >> (8 * i)) & 0xff));
-    }
-    const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
-    f.append(reinterpret_cast<const char *>(mask), 4);
-    for (size_t i = 0; i < n; ++i)
-        f.push_back(char(uint8_t(payload[i]) ^ mask[i % 4]));
-    return f;
-}
-
-// ---------------------------------------------------------------------------------------------
-// raw client
-
-struct Conn {
-    int fd = -1;
-    std::string in;
-    size_t inOff = 0;
-    std::string out; // unsent bytes
-    size_t msgBytes = 0;
-    int64_t sentAt = 0;
-    bool open = false;
-};
-
-class RawClient {
-public:
-    explicit RawClient(const Options &o)
-        : m_o(o)
-        , m_ep(::epoll_create1(0)) {}
-
-    /// Connects and completes the handshake (blocking); the socket then joins the epoll set.
-    bool open(Conn &c, std::string *error) {
-        c.fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (c.fd < 0) {
-            *error = std::string("socket: ") + std::strerror(errno);
-            return false;
-        }
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(uint16_t(m_o.port));
-        ::inet_pton(AF_INET, m_o.host.c_str(), &sa.sin_addr);
-        timeval tv{5, 0};
-        ::setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        int one = 1;
-        ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        if (::connect(c.fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) != 0) {
-            *error = std::string("connect: ") + std::strerror(errno);
-            ::close(c.fd);
-            c.fd = -1;
-            return false;
-        }
-        const std::string req = "GET " + m_o.path + " HTTP/1.1\r\nHost: " + m_o.host + ":" +
-                                std::to_string(m_o.port) +
-                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                "Sec-WebSocket-Version: 13\r\n\r\n";
-        if (::send(c.fd, req.data(), req.size(), MSG_NOSIGNAL) != ssize_t(req.size())) {
-            *error = std::string("send: ") + std::strerror(errno);
-            return fail(c);
-        }
-        char buf[4096];
-        for (;;) {
-            const ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
-            if (n <= 0) {
-                *error = n == 0 ? "closed during the handshake"
-                                : std::string("handshake: ") + std::strerror(errno);
-                return fail(c);
-            }
-            c.in.append(buf, size_t(n));
-            const auto end = c.in.find("\r\n\r\n");
-            if (end == std::string::npos)
-                continue;
-            if (c.in.compare(0, 12, "HTTP/1.1 101") != 0) {
-                *error = "handshake refused: " + c.in.substr(0, c.in.find("\r\n"));
-                return fail(c);
-            }
-            c.in.erase(0, end + 4);
-            break;
-        }
-        ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.ptr = &c;
-        ::epoll_ctl(m_ep, EPOLL_CTL_ADD, c.fd, &ev);
-        c.open = true;
-        return true;
-    }
-
-    /// Queues bytes and writes what the socket takes now.
-    void send(Conn &c, const std::string &bytes) {
-        c.out += bytes;
-        flush(c);
-    }
-
-    /// Runs the loop until `until` (monotonic ns); onMessage(conn, opcode, payloadBytes) for
-    /// every complete server message. False from onMessage stops the loop.
-    void run(int64_t until, const std::function<bool(Conn &, int, size_t)> &onMessage) {
-        epoll_event events[256];
-        while (bench::nowNs() < until) {
-            const int64_t leftMs = (until - bench::nowNs()) / 1000000;
-            const int n = ::epoll_wait(m_ep, events, 256, int(std::clamp<int64_t>(leftMs, 0, 100)));
-            for (int i = 0; i < n; ++i) {
-                Conn &c = *static_cast<Conn *>(events[i].data.ptr);
-                if (!c.open)
-                    continue;
-                if (events[i].events & EPOLLOUT)
-                    flush(c);
-                if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-                    continue;
-                if (!readFrames(c, onMessage))
-                    return;
-            }
-        }
-    }
-
-    void close(Conn &c) {
-        if (c.fd >= 0) {
-            ::epoll_ctl(m_ep, EPOLL_CTL_DEL, c.fd, nullptr);
-            ::close(c.fd);
-        }
-        c.fd = -1;
-        c.open = false;
-    }
-
-    long long closedByPeer = 0;
-
-private:
-    bool fail(Conn &c) {
-        ::close(c.fd);
-        c.fd = -1;
-        return false;
-    }
-
-    void flush(Conn &c) {
-        size_t off = 0;
-        while (off < c.out.size()) {
-            const ssize_t n = ::send(c.fd, c.out.data() + off, c.out.size() - off, MSG_NOSIGNAL);
-            if (n <= 0)
-                break;
-            off += size_t(n);
-        }
-        c.out.erase(0, off);
-        epoll_event ev{};
-        ev.events = uint32_t(EPOLLIN) | (c.out.empty() ? 0u : uint32_t(EPOLLOUT));
-        ev.data.ptr = &c;
-        ::epoll_ctl(m_ep, EPOLL_CTL_MOD, c.fd, &ev);
-    }
-
-    bool readFrames(Conn &c, const std::function<bool(Conn &, int, size_t)> &onMessage) {
-        char buf[256 * 1024];
-        bool eof = false;
-        for (;;) {
-            const ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                break;
-            if (n <= 0) {
-                eof = true;
-                break;
-            }
-            c.in.append(buf, size_t(n));
-        }
-        bool go = true;
-        for (;;) {
-            const size_t avail = c.in.size() - c.inOff;
-            const auto *h = reinterpret_cast<const unsigned char *>(c.in.data() + c.inOff);
-            if (avail < 2)
-                break;
-            size_t len = h[1] & 0x7f, head = 2;
-            if (len == 126) {
-                if (avail < 4)
-                    break;
-                len = (size_t(h[2]) << 8) | h[3];
-                head = 4;
-            } else if (len == 127) {
-                if (avail < 10)
-                    break;
-                len = 0;
-                for (int i = 0; i < 8; ++i)
-                    len = (len << 8) | h[2 + i];
-                head = 10;
-            }
-            if (avail < head + len)
-                break;
-            const int opcode = h[0] & 0x0f;
-            const bool fin = h[0] & 0x80;
-            c.inOff += head + len;
-            if (opcode == 0x9) { // ping: answer with a pong carrying the same payload
-                send(c, clientFrame(std::string(c.in.data() + c.inOff - len, len), 0xA));
-                continue;
-            }
-            if (opcode == 0x8) { // close
-                eof = true;
-                break;
-            }
-            if (opcode >= 0x8)
-                continue;
-            c.msgBytes += len;
-            if (fin) {
-                const size_t bytes = c.msgBytes;
-                c.msgBytes = 0;
-                if (!onMessage(c, opcode, bytes))
-                    go = false;
-            }
-        }
-        if (c.inOff == c.in.size()) {
-            c.in.clear();
-            c.inOff = 0;
-        } else if (c.inOff > 65536) {
-            c.in.erase(0, c.inOff);
-            c.inOff = 0;
-        }
-        if (eof) {
-            ++closedByPeer;
-            close(c);
-        }
-        return go;
-    }
-
-    const Options &m_o;
-    int m_ep;
 };
 
 struct Window {
@@ -318,13 +76,17 @@ struct Window {
     }
 };
 
-void reportRoundTrip(const Options &o, Window &w, int64_t endNs, double cpuEnd) {
+void reportRoundTrip(const Options &o, Window &w, int64_t endNs, double cpuEnd,
+                     long long heldClosed = 0, double holdSecs = 0) {
     const double secs = double(endNs - w.start) / 1e9;
     bench::Result()
         .add("tool", "wsload")
         .add("mode", "roundtrip")
         .add("client", o.client)
         .add("conns", o.connections)
+        .add("held", o.hold)
+        .add("held_closed", heldClosed)
+        .add("hold_open_secs", holdSecs)
         .add("size", o.size)
         .add("msgs", w.ok)
         .add("rate", double(w.ok) / secs)
@@ -339,11 +101,25 @@ void reportRoundTrip(const Options &o, Window &w, int64_t endNs, double cpuEnd) 
 }
 
 int roundTripRaw(const Options &o) {
-    RawClient client(o);
-    std::vector<Conn> conns(size_t(o.connections));
+    if (o.hold > 0 && bench::raiseFdLimit() < o.hold + o.connections + 64)
+        std::fprintf(stderr, "wsload: the open-files limit is below %lld connections\n",
+                     o.hold + o.connections);
+    RawClient client;
+    // Held connections first (index >= connections), so the active ones are the newest.
+    std::vector<Conn> held(size_t(o.hold)), conns(size_t(o.connections));
     std::string error;
-    for (auto &c : conns) {
-        if (!client.open(c, &error)) {
+    const int64_t holdStart = bench::nowNs();
+    for (size_t i = 0; i < held.size(); ++i) {
+        held[i].index = size_t(o.connections) + i;
+        if (!client.open(held[i], o.at, &error)) {
+            std::fprintf(stderr, "wsload: held connection %zu: %s\n", i, error.c_str());
+            return 1;
+        }
+    }
+    const double holdSecs = double(bench::nowNs() - holdStart) / 1e9;
+    for (size_t i = 0; i < conns.size(); ++i) {
+        conns[i].index = i;
+        if (!client.open(conns[i], o.at, &error)) {
             std::fprintf(stderr, "wsload: %s\n", error.c_str());
             return 1;
         }
@@ -358,7 +134,12 @@ int roundTripRaw(const Options &o) {
         client.send(c, frame);
     }
     int64_t stoppedAt = 0;
-    client.run(w.end, [&](Conn &c, int, size_t bytes) {
+    long long heldClosed = 0;
+    client.onClosed = [&](Conn &c) { heldClosed += c.index >= size_t(o.connections); };
+    client.run(w.end, [&](Conn &c, int, std::string_view reply) {
+        if (c.index >= size_t(o.connections))
+            return true; // a held connection: nothing expected on it
+        const size_t bytes = reply.size();
         const int64_t t = bench::nowNs();
         if (t >= w.start) {
             if (w.cpuStart < 0)
@@ -379,19 +160,21 @@ int roundTripRaw(const Options &o) {
         return true;
     });
     const int64_t end = stoppedAt ? stoppedAt : w.end;
-    w.errors += client.closedByPeer;
+    w.errors += client.closedByPeer - heldClosed;
     w.finish(o);
-    reportRoundTrip(o, w, end, bench::selfCpuSeconds());
+    reportRoundTrip(o, w, end, bench::selfCpuSeconds(), heldClosed, holdSecs);
     for (auto &c : conns)
+        client.close(c);
+    for (auto &c : held)
         client.close(c);
     return 0;
 }
 
 int series(const Options &o) {
-    RawClient client(o);
+    RawClient client;
     Conn c;
     std::string error;
-    if (!client.open(c, &error)) {
+    if (!client.open(c, o.at, &error)) {
         std::fprintf(stderr, "wsload: %s\n", error.c_str());
         return 1;
     }
@@ -406,9 +189,9 @@ int series(const Options &o) {
     double slowest = 1e18, fastest = 0;
     c.sentAt = bench::nowNs();
     client.send(c, frame);
-    client.run(INT64_MAX, [&](Conn &conn, int, size_t bytes) {
+    client.run(INT64_MAX, [&](Conn &conn, int, std::string_view reply) {
         const int64_t t = bench::nowNs();
-        if (bytes == size_t(o.size))
+        if (reply.size() == size_t(o.size))
             lat.add(t - conn.sentAt);
         else
             ++errors;
@@ -460,14 +243,14 @@ int idle(const Options &o) {
     if (limit < o.idle + 64)
         std::fprintf(stderr, "wsload: open-files limit %ld is below %lld connections\n", limit,
                      o.idle);
-    RawClient client(o);
+    RawClient client;
     std::vector<Conn> conns(size_t(o.idle));
     const long rssBefore = o.pid ? bench::rssKiB(o.pid) : -1;
     const int64_t t0 = bench::nowNs();
     long long opened = 0, failed = 0;
     std::string error, firstError;
     for (auto &c : conns) {
-        if (client.open(c, &error)) {
+        if (client.open(c, o.at, &error)) {
             ++opened;
         } else {
             if (firstError.empty())
@@ -479,7 +262,7 @@ int idle(const Options &o) {
     if (!firstError.empty())
         std::fprintf(stderr, "wsload: %lld connections failed, first: %s\n", failed,
                      firstError.c_str());
-    auto ignore = [](Conn &, int, size_t) { return true; };
+    auto ignore = [](Conn &, int, std::string_view) { return true; };
     client.run(bench::nowNs() + int64_t(o.settle * 1e9), ignore);
     const long rssAfter = o.pid ? bench::rssKiB(o.pid) : -1;
     const long long ticks0 = o.pid ? bench::cpuTicks(o.pid) : -1;
@@ -514,9 +297,9 @@ int idle(const Options &o) {
 
 int roundTripQt(const Options &o) {
     const QString url = QStringLiteral("ws://%1:%2%3")
-                            .arg(QString::fromStdString(o.host))
-                            .arg(o.port)
-                            .arg(QString::fromStdString(o.path));
+                            .arg(QString::fromStdString(o.at.host))
+                            .arg(o.at.port)
+                            .arg(QString::fromStdString(o.at.path));
     const QString payload = QString::fromStdString(payloadOf(o.size));
     std::vector<std::unique_ptr<QWebSocket>> sockets;
     std::vector<int64_t> sentAt(size_t(o.connections));
@@ -597,6 +380,7 @@ int main(int argc, char **argv) {
             "usage: wsload --url ws://HOST:PORT/PATH\n"
             "  round trip: [--connections N] [--size BYTES] [--duration SEC] [--warmup SEC]\n"
             "              [--count M] [--client raw|qt] [--pid PID] [--fpm-pids P,P,...]\n"
+            "              [--hold N]\n"
             "  series:     --series M [--slice K] [--size BYTES] [--pid PID]\n"
             "  idle:       --idle N [--pid PID] [--idle-seconds SEC] [--settle SEC]\n");
         return args.has("help") ? 0 : 2;
@@ -607,10 +391,13 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "wsload: --url: expected ws://HOST:PORT/PATH (IPv4 host)\n");
         return 2;
     }
-    o.host = url.host().toStdString();
-    o.port = url.port(80);
-    o.path = url.path().isEmpty() ? "/" : url.path().toStdString();
+    o.at.host = url.host().toStdString();
+    o.at.port = url.port(80);
+    o.at.path = url.path().isEmpty() ? "/" : url.path().toStdString();
+    if (url.hasQuery())
+        o.at.path += "?" + url.query(QUrl::FullyEncoded).toStdString();
     o.connections = int(std::max(1LL, args.num("connections", 1)));
+    o.hold = std::max(0LL, args.num("hold", 0));
     o.size = int(std::max(0LL, args.num("size", 64)));
     o.duration = args.real("duration", 5);
     o.warmup = args.real("warmup", 1);
