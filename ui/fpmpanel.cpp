@@ -28,7 +28,7 @@ constexpr int MaxGatewayPoints = 1200; // 5 min at 4 Hz
 constexpr qint64 ChartWindowMs = 5 * 60 * 1000;
 constexpr int BudgetWarnPercent = 80; // a budget this full is worth a red number
 constexpr int FpmCardColumns = 5;
-constexpr int GatewayCardColumns = 2;
+constexpr int GatewayCardColumns = 4;
 using Tone = ThemeColors::Tone;
 enum ProcessColumn { PidColumn, StateColumn, SinceColumn, RequestsColumn, DurationColumn };
 
@@ -119,7 +119,7 @@ FpmPanel::FpmPanel(QWidget *parent)
     m_queueChart->addSeries(tr("listen queue"), {});
     m_gatewayChart->addSeries(tr("waiting"), {});
     m_gatewayChart->addSeries(tr("busy"), {});
-    m_gatewayChart->addSeries(tr("idle kept"), {});
+    m_gatewayChart->addSeries(tr("kept"), {});
     for (TimeChart *c : {m_processChart, m_queueChart, m_gatewayChart})
         c->setWindowMs(ChartWindowMs);
 
@@ -157,9 +157,11 @@ FpmPanel::FpmPanel(QWidget *parent)
     const QList<StatCard *> gateway = {m_gatewayPool, m_handshakes, m_inbound, m_outbound};
     for (int i = 0; i < gateway.size(); ++i)
         gatewayCards->addWidget(gateway.at(i), i / GatewayCardColumns, i % GatewayCardColumns);
-    auto *cards = new QHBoxLayout;
-    cards->addWidget(fpmBox, FpmCardColumns);
-    cards->addWidget(gatewayBox, GatewayCardColumns);
+    // One above the other: side by side, seven cards wide, they would not fit beside the
+    // push dock at a large scale factor.
+    auto *cards = new QVBoxLayout;
+    cards->addWidget(fpmBox);
+    cards->addWidget(gatewayBox);
 
     auto *charts = new QHBoxLayout;
     charts->addWidget(m_processChart);
@@ -332,7 +334,7 @@ void FpmPanel::setFpmSample(const FpmSample &s) {
             const int busy = count(WorkerRole::Busy);
             const int idle = count(WorkerRole::Idle);
             setCard(m_active, QString::number(busy),
-                    poll ? tr("of %1; +1 answering this poll").arg(st.processes.size())
+                    poll ? tr("of %1 (+1: this poll)").arg(st.processes.size())
                          : tr("of %1").arg(st.processes.size()));
             setCard(m_idle, QString::number(idle + kept),
                     kept ? tr("%n kept open by the gateway", nullptr, kept) : QString());
@@ -449,7 +451,10 @@ void FpmPanel::setEngineSample(const EngineSample &sample) {
     const bool saturated =
         m_pool.maxConnections > 0 && m_pool.busy >= m_pool.maxConnections && m_pool.queued > 0;
     setCard(m_gatewayPool, QStringLiteral("%1 / %2").arg(m_pool.busy).arg(m_pool.maxConnections),
-            tr("busy / size; %1 idle kept, %2 queued").arg(m_pool.idle).arg(m_pool.queued),
+            tr("busy of %1; %2 kept idle, %3 queued")
+                .arg(m_pool.maxConnections)
+                .arg(m_pool.idle)
+                .arg(m_pool.queued),
             saturated);
     const auto budget = [](StatCard *card, qint64 used, qint64 limit) {
         const int percent = limit > 0 ? int(used * 100 / limit) : 0;

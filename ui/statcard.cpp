@@ -1,5 +1,6 @@
 #include "statcard.h"
 
+#include "elidedlabel.h"
 #include "themecolors.h"
 
 #include <QEvent>
@@ -18,7 +19,7 @@ StatCard::StatCard(const QString &caption, QWidget *parent)
     : QFrame(parent)
     , m_value(new QLabel(QStringLiteral("–"), this))
     , m_caption(new QLabel(caption, this))
-    , m_detail(new QLabel(this)) {
+    , m_detail(new ElidedLabel(this)) {
     setFrameShape(QFrame::StyledPanel);
     setAutoFillBackground(true);
     setBackgroundRole(QPalette::Base);
@@ -29,9 +30,8 @@ StatCard::StatCard(const QString &caption, QWidget *parent)
     QFont small = m_detail->font();
     small.setPointSizeF(small.pointSizeF() * DetailFontScale);
     m_detail->setFont(small);
-    // Long details elide in the tooltip's favour rather than widen the whole card row.
-    m_detail->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    m_caption->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    // Long details elide (whole in the tooltip) rather than widen the whole card row; the
+    // caption sets the card's width.
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(10, 6, 10, 6);
     layout->setSpacing(0);
@@ -45,8 +45,7 @@ StatCard::StatCard(const QString &caption, QWidget *parent)
 
 void StatCard::setValue(const QString &value, const QString &detail) {
     m_value->setText(value);
-    m_detail->setText(detail);
-    m_detail->setToolTip(detail);
+    m_detail->setFullText(detail);
 }
 
 QString StatCard::value() const {
@@ -54,7 +53,7 @@ QString StatCard::value() const {
 }
 
 QString StatCard::detail() const {
-    return m_detail->text();
+    return m_detail->fullText();
 }
 
 void StatCard::setWarning(bool warning) {

@@ -2,6 +2,7 @@
 
 #include <QFrame>
 
+class ElidedLabel;
 class QLabel;
 
 /// One number with a caption, as on a dashboard; can be flagged as a warning. Colours follow
@@ -25,6 +26,6 @@ private:
 
     QLabel *m_value;
     QLabel *m_caption;
-    QLabel *m_detail;
+    ElidedLabel *m_detail;
     bool m_warning = false;
 };
