@@ -37,7 +37,8 @@ QString Configuration::listenUrl() const {
 
 QString Configuration::pushUrl() const {
     if (pushEnabled)
-        return urlOf(QStringLiteral("http"), pushHost, pushPort, {});
+        return urlOf(pushTlsCert.isEmpty() ? QStringLiteral("http") : QStringLiteral("https"),
+                     pushHost, pushPort, {});
     if (pushPrefix.isEmpty())
         return {};
     // Only the WebSocket port serves the API: PHP reaches it on loopback when it listens on all.
@@ -187,6 +188,20 @@ QString ConfigurationParser::validate(const Configuration &c) {
         return QStringLiteral("--push-token: required when --push-listen is not a loopback "
                               "address (%1)")
             .arg(c.pushHost);
+    if (c.pushTlsCert.isEmpty() != c.pushTlsKey.isEmpty())
+        return QStringLiteral("--push-tls-cert and --push-tls-key go together");
+    if (!c.pushTlsCert.isEmpty() && !c.pushEnabled)
+        return QStringLiteral("--push-tls-cert: the push listener is off (--push-listen off); "
+                              "the API under --push-prefix uses --tls-cert");
+    if (!c.pushTlsCert.isEmpty() && !QFile::exists(c.pushTlsCert))
+        return QStringLiteral("--push-tls-cert: no such file \"%1\"").arg(c.pushTlsCert);
+    if (!c.pushTlsKey.isEmpty() && !QFile::exists(c.pushTlsKey))
+        return QStringLiteral("--push-tls-key: no such file \"%1\"").arg(c.pushTlsKey);
+    if (!c.adminReadToken.isEmpty() && !hasPushToken(c))
+        return QStringLiteral("--admin-read-token: needs --push-token (without it the admin API "
+                              "answers nobody)");
+    if (!c.adminReadToken.isEmpty() && c.adminReadToken == c.pushToken)
+        return QStringLiteral("--admin-read-token: the same as the push token");
     if (c.pushEnabled && c.pushHost == c.listenHost && c.pushPort == c.listenPort &&
         c.pushPort != 0)
         return QStringLiteral("--push-listen: same address as --listen");

@@ -76,6 +76,9 @@ struct Configuration {
     QString pushPrefix; // the push API also under this path on the WebSocket port; empty: off
     QStringList pushAllowedOrigins; // browser Origins the push API accepts ("*": any)
     QStringList pushAllowedHosts;   // Host values ("name", "name:port", lower case) besides its own
+    QString pushTlsCert;            // PEM: the push listener (and the admin API) serve https://
+    QString pushTlsKey;
+    QString adminReadToken; // a second token: the admin API's GET routes only; empty: none
 
     // Observability
     QString logLevel = QStringLiteral("info"); // debug | info | warning
@@ -101,7 +104,8 @@ struct Configuration {
     /// The parsed --cluster; nullopt without a cluster.
     std::optional<RedisAddress> redisAddress() const;
     /// All settings as a JSON object with the option names as keys (the config file format).
-    /// `maskSecrets`: the push token and the cluster's password read "********".
+    /// `maskSecrets`: the push token, the admin read token and the cluster's password read
+    /// "********".
     QJsonObject toJson(bool maskSecrets = false) const;
 };
 

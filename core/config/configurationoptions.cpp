@@ -251,6 +251,18 @@ Access pushTokenFileAccess() {
             stringGetter(&C::pushTokenFile)};
 }
 
+/// A secret given as text: shown masked with `maskSecrets`.
+Access secretAccess(QString C::*member) {
+    return {[member](C &c, const QString &v, QString *) {
+                c.*member = v.trimmed();
+                return true;
+            },
+            [member](const C &c, bool mask) {
+                const QString &v = c.*member;
+                return QJsonValue(mask && !v.isEmpty() ? Masked : v);
+            }};
+}
+
 Access pushPrefixAccess() {
     return {[](C &c, const QString &v, QString *e) {
                 if (v.isEmpty() || v.compare(QLatin1String("off"), Qt::CaseInsensitive) == 0) {
@@ -392,6 +404,14 @@ const std::vector<ConfigurationOption> &ConfigurationOption::all() {
              "comma list of Host values (name or name:port) the push API accepts besides its "
              "own address",
              listAccess(&C::pushAllowedHosts, parseHosts)),
+        make("push-tls-cert", "FILE", "", "PEM certificate: the push listener serves https://",
+             stringAccess(&C::pushTlsCert)),
+        make("push-tls-key", "FILE", "", "PEM private key of the push listener",
+             stringAccess(&C::pushTlsKey)),
+        make("admin-read-token", "TOKEN", "",
+             "a second bearer token that may only read the admin API (GET /admin/...); the push "
+             "token may do everything",
+             secretAccess(&C::adminReadToken)),
         make("allowed-origins", "LIST", "same-origin with open events, else any",
              "comma list of allowed Origin values, * for any; others get 403",
              listAccess(&C::allowedOrigins, parseOrigins)),

@@ -12,6 +12,7 @@
 #include "gateway/memorybudget.h"
 #include "gateway/sessionregistry.h"
 #include "gateway/trafficrecorder.h"
+#include "http/adminapi.h"
 #include "http/httpserver.h"
 #include "http/pushapi.h"
 #include "loop/enginedispatcher.h"
@@ -39,6 +40,13 @@ constexpr int FpmPollIntervalMs = 5000;
 constexpr int ManagedPhpChildren = 8;
 constexpr int ManagedPhpStartTimeoutMs = 15000;
 constexpr int AutoTokenBytes = 32; // --push-token auto: 256 random bits
+constexpr int InstanceIdHexDigits = 32; // 128 random bits
+// The admin API's snapshots: published this often while it reads, until this long after.
+constexpr int AdminSnapshotIntervalMs = 1000;
+constexpr int AdminSnapshotLingerMs = 60000;
+// An admin reader's long poll waits up to 30 s: the push servers' handler timeout (their 504)
+// must be longer.
+constexpr int PushHandlerTimeoutMs = 35000;
 
 /// Copies the example handlers out of the resources so PHP-FPM can run them from disk.
 bool extractExamples(const QString &targetDir, QString *error) {
@@ -123,8 +131,15 @@ Engine::Engine(const Configuration &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
     , m_log(std::make_unique<TrafficLog>(config.trafficLogEntries, config.trafficBodyCapBytes))
-    , m_metrics(std::make_unique<Metrics>()) {
+    , m_metrics(std::make_unique<Metrics>())
+    , m_adminSnapshotLinger(new QTimer(this)) {
     initCoreResources();
+    m_adminSnapshotLinger->setSingleShot(true);
+    m_adminSnapshotLinger->setInterval(AdminSnapshotLingerMs);
+    connect(m_adminSnapshotLinger, &QTimer::timeout, this, [this] {
+        m_adminSnapshots = false;
+        applySnapshotInterval(false);
+    });
 }
 
 Engine::~Engine() {
@@ -143,6 +158,10 @@ void Engine::teardown() {
     m_fpmPoller.reset();
     m_prefixPushApi.reset();
     m_pushApi.reset();
+    m_prefixAdminApi.reset(); // after the push APIs that hand requests to them
+    m_adminApi.reset();
+    m_adminSnapshots = false;
+    m_adminSnapshotLinger->stop();
     m_prefixHttpServer.reset();
     m_httpServer.reset();
     m_broker.reset();
@@ -189,11 +208,34 @@ Delivery *Engine::delivery() const {
 }
 
 void Engine::setSnapshotInterval(int ms) {
+    m_ownerSnapshotMs = std::max(0, ms);
+    applySnapshotInterval(false);
+}
+
+void Engine::applySnapshotInterval(bool wait) {
+    int ms = m_ownerSnapshotMs;
+    if (m_adminSnapshots)
+        ms = ms > 0 ? std::min(ms, AdminSnapshotIntervalMs) : AdminSnapshotIntervalMs;
     for (auto &shard : m_shards) {
         Gateway *g = shard->gateway.get();
-        QMetaObject::invokeMethod(
-            g, [g, ms] { g->setSnapshotInterval(ms); }, Qt::AutoConnection);
+        if (wait) // the first snapshot is published before this returns
+            onShardThread(*shard, [g, ms] { g->setSnapshotInterval(ms); });
+        else
+            QMetaObject::invokeMethod(
+                g, [g, ms] { g->setSnapshotInterval(ms); }, Qt::AutoConnection);
     }
+}
+
+std::shared_ptr<const GatewaySnapshot> Engine::adminSnapshot() {
+    if (m_shards.empty())
+        return nullptr;
+    m_adminSnapshotLinger->start();
+    if (!m_adminSnapshots) {
+        // Built on demand rather than always: a headless gateway nobody watches builds none.
+        m_adminSnapshots = true;
+        applySnapshotInterval(true);
+    }
+    return snapshot();
 }
 
 std::shared_ptr<const GatewaySnapshot> Engine::snapshot() const {
@@ -297,8 +339,16 @@ bool Engine::listenPushApi(QString *error) {
         return true;
     HttpServer::Options httpOptions;
     httpOptions.limits.maxBodyBytes = c.maxMessageBytes + 64 * 1024; // fields around it
+    httpOptions.handlerTimeoutMs = PushHandlerTimeoutMs;
     m_httpServer = std::make_unique<HttpServer>(httpOptions);
     logClientErrors(m_httpServer.get());
+    if (!c.pushTlsCert.isEmpty()) {
+        QSslConfiguration tls;
+        if (!loadTlsFiles(c.pushTlsCert, c.pushTlsKey,
+                          QStringLiteral("--push-tls-cert/--push-tls-key"), &tls, error))
+            return false;
+        m_httpServer->setTlsConfiguration(tls);
+    }
     if (!m_httpServer->listen(hostAddressOf(c.pushHost), c.pushPort)) {
         *error = QStringLiteral("--push-listen %1:%2: %3")
                      .arg(c.pushHost)
@@ -350,11 +400,39 @@ std::unique_ptr<PushApi> Engine::makePushApi(const QStringList &hosts, bool anyI
     return api;
 }
 
+std::unique_ptr<AdminApi> Engine::makeAdminApi() {
+    const Configuration &c = m_config;
+    AdminApiOptions o;
+    o.token = c.pushToken.toUtf8();
+    o.readToken = c.adminReadToken.toUtf8();
+    o.instanceId = m_instanceId;
+    auto admin = std::make_unique<AdminApi>(m_log.get(), o);
+    admin->setSnapshotProvider([this] { return adminSnapshot(); });
+    admin->setConfigProvider([this] { return m_config.toJson(true); });
+    NodeRouter *router = m_router.get();
+    admin->setReplayHook([router](const QByteArray &clientId, const ReplayRequest &replay,
+                                  AdminApi::ReplayDone done) {
+        // Asked first so that "gone" is a 404 and the replay's own refusals a 409.
+        router->client(clientId, [router, clientId, replay,
+                                  done](const std::optional<ClientInfo> &info) {
+            if (!info)
+                return done(AdminApi::ReplayStatus::UnknownClient, {});
+            router->replay(clientId, replay, [done](bool ok, const QString &error) {
+                done(ok ? AdminApi::ReplayStatus::Queued : AdminApi::ReplayStatus::Refused,
+                     error);
+            });
+        });
+    });
+    return admin;
+}
+
 void Engine::attachPushApis() {
     const Configuration &c = m_config;
     // The first server attached is the one /metrics counts: the listener when there is one.
     if (m_httpServer) {
         m_pushApi = makePushApi(hostNames(c.pushHost), isWildcard(c.pushHost));
+        m_adminApi = makeAdminApi();
+        m_pushApi->setAdminApi(m_adminApi.get());
         m_pushApi->attach(m_httpServer.get());
     }
     if (c.pushPrefix.isEmpty())
@@ -362,12 +440,15 @@ void Engine::attachPushApis() {
     // Never listens: the front hands it the requests below the prefix on its port.
     HttpServer::Options options;
     options.limits.maxBodyBytes = c.maxMessageBytes + 64 * 1024;
+    options.handlerTimeoutMs = PushHandlerTimeoutMs;
     m_prefixHttpServer = std::make_unique<HttpServer>(PushApi::publicServerOptions(options));
     logClientErrors(m_prefixHttpServer.get());
     QStringList hosts = hostNames(c.listenHost);
     if (!c.serverName.isEmpty())
         hosts << c.serverName.toLower();
     m_prefixPushApi = makePushApi(hosts, isWildcard(c.listenHost));
+    m_prefixAdminApi = makeAdminApi();
+    m_prefixPushApi->setAdminApi(m_prefixAdminApi.get());
     m_prefixPushApi->attach(m_prefixHttpServer.get(), c.pushPrefix.toUtf8());
     HttpServer *server = m_prefixHttpServer.get();
     gateway()->front()->setHttpHandoff(
@@ -382,6 +463,7 @@ bool Engine::start(QString *error) {
         return false;
     if (c.pushTokenAuto && c.pushToken.isEmpty())
         c.pushToken = randomToken();
+    m_instanceId = randomToken().left(InstanceIdHexDigits).toLatin1();
 
     if (!c.clusterUrl.isEmpty() && c.nodeId.isEmpty())
         c.nodeId = randomToken().left(12);
@@ -568,6 +650,18 @@ void Engine::logStarted() {
                                     ? QStringLiteral(" (token generated at start, given to "
                                                      "PHP as WS_PUSH_TOKEN)")
                                     : QStringLiteral(" (bearer token required)")));
+    if (c.pushEnabled || !c.pushPrefix.isEmpty())
+        Q_EMIT logLine(QStringLiteral("info"),
+                       c.pushToken.isEmpty()
+                           ? QStringLiteral("admin API off: it needs --push-token")
+                           : QStringLiteral("admin API under /admin/ of the push API (the push "
+                                            "token%1; traffic log: %2)")
+                                 .arg(c.adminReadToken.isEmpty()
+                                          ? QString()
+                                          : QStringLiteral(", or --admin-read-token to read"),
+                                      c.trafficLogEntries > 0
+                                          ? QStringLiteral("%1 entries").arg(c.trafficLogEntries)
+                                          : QStringLiteral("off, see --traffic-log")));
     if (!c.pushPrefix.isEmpty())
         Q_EMIT logLine(QStringLiteral("info"),
                        QStringLiteral("push API also under %1 on the WebSocket port (bearer token "
@@ -640,6 +734,8 @@ QByteArray Engine::metricsText() const {
     }
     if (m_pushApi)
         out += m_pushApi->ownMetricsText();
+    if (m_adminApi)
+        out += m_adminApi->ownMetricsText();
     if (m_fpmPoller)
         m_fpmPoller->appendMetrics(out);
     return out;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+class AdminApi;
 class FastCgiPool;
 class NodeRouter;
 class RedisBroker;
@@ -22,6 +23,7 @@ class MemoryBudget;
 class ManagedPhp;
 class Metrics;
 class PushApi;
+class QTimer;
 class TrafficLog;
 
 /// Everything a running wsgate needs, built from one Configuration: managed PHP (--demo), the
@@ -52,7 +54,15 @@ public:
     std::shared_ptr<const GatewaySnapshot> snapshot() const;
     /// How often each thread publishes its snapshot (0: none); call on the engine's thread.
     void setSnapshotInterval(int ms);
+    /// snapshot() for the admin API, published now if none is being published: from the first
+    /// call on every thread publishes at least every second, until a while after the last
+    /// call (nothing is built for a reader that never comes). On the engine's thread.
+    std::shared_ptr<const GatewaySnapshot> adminSnapshot();
+    /// Random for each start(): the admin API's X-WsGate-Instance (a reader sees a restart).
+    QByteArray instanceId() const { return m_instanceId; }
     PushApi *pushApi() const { return m_pushApi.get(); }
+    /// The admin API served with pushApi() (under /admin/); null when that is not running.
+    AdminApi *adminApi() const { return m_adminApi.get(); }
     HttpServer *httpServer() const { return m_httpServer.get(); }
     FpmPoller *fpmPoller() const { return m_fpmPoller.get(); }
     ManagedPhp *managedPhp() const { return m_managedPhp.get(); }
@@ -91,6 +101,9 @@ private:
     bool listenPushApi(QString *error);
     void logClientErrors(HttpServer *server);
     std::unique_ptr<PushApi> makePushApi(const QStringList &hosts, bool anyIpLiteral);
+    std::unique_ptr<AdminApi> makeAdminApi();
+    /// The snapshot interval each thread gets: the owner's, or the admin API's while it reads.
+    void applySnapshotInterval(bool wait);
     void attachPushApis();
     /// What PHP gets in every request besides the CGI params: where the push API is.
     PhpParams extraParams() const;
@@ -112,6 +125,12 @@ private:
     std::unique_ptr<HttpServer> m_prefixHttpServer; // the push API on the WebSocket port
     std::unique_ptr<PushApi> m_pushApi;
     std::unique_ptr<PushApi> m_prefixPushApi; // its own Host list: the WebSocket port's
+    std::unique_ptr<AdminApi> m_adminApi;     // served by m_pushApi
+    std::unique_ptr<AdminApi> m_prefixAdminApi;
+    QByteArray m_instanceId;
+    int m_ownerSnapshotMs = 0;     // setSnapshotInterval()
+    bool m_adminSnapshots = false; // the admin API asked lately
+    QTimer *m_adminSnapshotLinger = nullptr;
     std::unique_ptr<FpmPoller> m_fpmPoller;
     bool m_running = false;
 };

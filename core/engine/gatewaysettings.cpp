@@ -6,13 +6,12 @@
 #include <QSslCertificate>
 #include <QSslKey>
 
-namespace {
-
-bool loadTls(const Configuration &c, QSslConfiguration *out, QString *error) {
-    QFile certFile(c.tlsCert);
-    QFile keyFile(c.tlsKey);
+bool loadTlsFiles(const QString &certPath, const QString &keyPath, const QString &options,
+                  QSslConfiguration *out, QString *error) {
+    QFile certFile(certPath);
+    QFile keyFile(keyPath);
     if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("--tls-cert/--tls-key: cannot read the PEM files");
+        *error = QStringLiteral("%1: cannot read the PEM files").arg(options);
         return false;
     }
     const QList<QSslCertificate> chain = QSslCertificate::fromData(certFile.readAll());
@@ -21,7 +20,7 @@ bool loadTls(const Configuration &c, QSslConfiguration *out, QString *error) {
     if (key.isNull())
         key = QSslKey(keyPem, QSsl::Ec);
     if (chain.isEmpty() || key.isNull()) {
-        *error = QStringLiteral("--tls-cert/--tls-key: not a PEM certificate and key");
+        *error = QStringLiteral("%1: not a PEM certificate and key").arg(options);
         return false;
     }
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
@@ -31,8 +30,6 @@ bool loadTls(const Configuration &c, QSslConfiguration *out, QString *error) {
     *out = tls;
     return true;
 }
-
-} // namespace
 
 QHostAddress hostAddressOf(const QString &host) {
     if (host == QLatin1String("localhost"))
@@ -50,7 +47,8 @@ bool gatewaySettingsFrom(const Configuration &c, Gateway::Settings *out, QString
     f.reusePort = c.reusePort || c.threads > 1;
     if (!c.tlsCert.isEmpty()) {
         QSslConfiguration tls;
-        if (!loadTls(c, &tls, error))
+        if (!loadTlsFiles(c.tlsCert, c.tlsKey, QStringLiteral("--tls-cert/--tls-key"), &tls,
+                          error))
             return false;
         f.tls = tls;
     }

@@ -7,5 +7,10 @@
 /// message naming the option when they cannot be used.
 bool gatewaySettingsFrom(const Configuration &config, Gateway::Settings *out, QString *error);
 
+/// A TLS server configuration from PEM files (RSA or EC key); false with a message starting
+/// with `options` (the option names) when they cannot be read or used.
+bool loadTlsFiles(const QString &certPath, const QString &keyPath, const QString &options,
+                  QSslConfiguration *out, QString *error);
+
 /// QHostAddress of a configured host ("localhost", "*", an IP literal).
 QHostAddress hostAddressOf(const QString &host);

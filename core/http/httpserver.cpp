@@ -4,6 +4,8 @@
 
 #include <QDateTime>
 #include <QPointer>
+#include <QSslServer>
+#include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -36,6 +38,8 @@ constexpr size_t kMaxPipelinedRequests = 16;
 // The sweep runs at a quarter of the shortest timeout, within these bounds.
 constexpr int kMinSweepIntervalMs = 10;
 constexpr int kMaxSweepIntervalMs = 1'000;
+// https: at least this many connections may be in their TLS handshake at once.
+constexpr int kMinPendingHandshakes = 64;
 
 QString peerOf(const QTcpSocket *socket) {
     const QHostAddress a = socket->peerAddress();
@@ -106,12 +110,7 @@ HttpServer::HttpServer(const Options &options, QObject *parent)
     , m_admission(options.maxConnections - options.reservedConnections,
                   options.maxConnectionsPerAddress) {
     m_clock.start();
-    connect(m_server, &QTcpServer::newConnection, this, &HttpServer::onNewConnection);
-    connect(m_server, &QTcpServer::acceptError, this, [this](QAbstractSocket::SocketError) {
-        const QString message = m_server->errorString();
-        QMetaObject::invokeMethod(
-            this, [this, message] { emit acceptError(message); }, Qt::QueuedConnection);
-    });
+    connectServer();
     const int shortest =
         std::min({m_options.headTimeoutMs, m_options.bodyTimeoutMs, m_options.idleTimeoutMs,
                   m_options.lingerTimeoutMs, m_options.handlerTimeoutMs});
@@ -122,6 +121,43 @@ HttpServer::HttpServer(const Options &options, QObject *parent)
 HttpServer::~HttpServer() {
     for (auto &entry : m_connections)
         entry.first->disconnect(this);
+}
+
+void HttpServer::connectServer() {
+    connect(m_server, &QTcpServer::newConnection, this, &HttpServer::onNewConnection);
+    // QSslServer emits newConnection when the TCP connection arrives, before its handshake,
+    // and queues the socket only once it is encrypted: that is signalled by this one alone.
+    if (m_tls)
+        connect(m_server, &QTcpServer::pendingConnectionAvailable, this,
+                &HttpServer::onNewConnection);
+    connect(m_server, &QTcpServer::acceptError, this, [this](QAbstractSocket::SocketError) {
+        const QString message = m_server->errorString();
+        QMetaObject::invokeMethod(
+            this, [this, message] { emit acceptError(message); }, Qt::QueuedConnection);
+    });
+}
+
+bool HttpServer::setTlsConfiguration(const QSslConfiguration &tls) {
+    if (m_server->isListening())
+        return false;
+    auto *server = new QSslServer(this);
+    server->setSslConfiguration(tls);
+    server->setHandshakeTimeout(m_options.headTimeoutMs);
+    // Sockets in their handshake wait in the server's queue (Qt counts them as pending): a
+    // handful of slow handshakes must not stop accepting. The connection limit applies after.
+    server->setMaxPendingConnections(std::max(m_options.maxConnections, kMinPendingHandshakes));
+    connect(server, &QSslServer::errorOccurred, this,
+            [this](QSslSocket *socket, QAbstractSocket::SocketError) {
+                if (socket->isEncrypted())
+                    return; // an established connection: its disconnect is handled as usual
+                ++m_counters.errors[size_t(ClientError::TlsHandshake)];
+                report(ClientError::TlsHandshake, peerOf(socket), socket->errorString());
+            });
+    delete m_server;
+    m_server = server;
+    m_tls = true;
+    connectServer();
+    return true;
 }
 
 void HttpServer::setHandler(Handler handler) {
@@ -204,6 +240,10 @@ void HttpServer::accept(QTcpSocket *socket, const QByteArray &alreadyRead) {
     socket->setReadBufferSize(kSocketReadBufferBytes);
     connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
     connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] { onBytesWritten(socket); });
+    // Over TLS, bytesWritten means "encrypted", not "sent": the records go out later.
+    if (auto *ssl = qobject_cast<QSslSocket *>(socket))
+        connect(ssl, &QSslSocket::encryptedBytesWritten, this,
+                [this, socket] { onBytesWritten(socket); });
     connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
         const auto it = m_connections.find(socket);
         if (it != m_connections.end())
@@ -306,11 +346,11 @@ void HttpServer::onBytesWritten(QTcpSocket *socket) {
     if (!c)
         return;
     if (c->phase == Phase::Closing) {
-        if (!c->writeShut && socket->bytesToWrite() == 0)
+        if (!c->writeShut && pendingOutput(socket) == 0)
             shutdownWrite(*c);
         return;
     }
-    if (socket->bytesToWrite() <= m_options.maxPendingOutputBytes)
+    if (pendingOutput(socket) <= m_options.maxPendingOutputBytes)
         process(*c); // resume pipelined requests held back while output was backlogged
 }
 
@@ -325,7 +365,7 @@ void HttpServer::process(Connection &c) {
     c.processing = true;
     bool mustFeed = false; // after HeadersComplete the parser needs a call even with no bytes
     while (!c.dead && c.phase != Phase::Closing && !c.readingStopped) {
-        if (c.socket->bytesToWrite() > m_options.maxPendingOutputBytes)
+        if (pendingOutput(c.socket) > m_options.maxPendingOutputBytes)
             break; // onBytesWritten resumes
         if (c.answers.size() >= kMaxPipelinedRequests)
             break; // flush() resumes
@@ -515,9 +555,14 @@ void HttpServer::failRequest(Connection &c, ClientError kind, int status, QByteA
     enqueueFinal(c, unknown, HttpResponse::jsonError(status, code, detail));
 }
 
+qint64 HttpServer::pendingOutput(const QTcpSocket *socket) {
+    const auto *ssl = qobject_cast<const QSslSocket *>(socket);
+    return socket->bytesToWrite() + (ssl ? ssl->encryptedBytesToWrite() : 0);
+}
+
 void HttpServer::startClosing(Connection &c) {
     setPhase(c, Phase::Closing, m_options.lingerTimeoutMs);
-    if (c.socket->bytesToWrite() == 0)
+    if (pendingOutput(c.socket) == 0)
         shutdownWrite(c);
 }
 
@@ -525,6 +570,13 @@ void HttpServer::shutdownWrite(Connection &c) {
     // Half-close instead of close: unread input (an unwanted body) would make the kernel send
     // RST, and the client could lose our error response. The peer's FIN ends it, or the linger.
     c.writeShut = true;
+    if (qobject_cast<QSslSocket *>(c.socket)) {
+        // TLS ends with close_notify, which only QSslSocket can write; it closes once the
+        // records are out (no half-close: an unread body may then draw a reset).
+        c.socket->disconnectFromHost();
+        c.socket->readAll();
+        return;
+    }
     const qintptr fd = c.socket->socketDescriptor();
     if (fd == -1 || ::shutdown(fd, 1 /* SHUT_WR / SD_SEND */) != 0)
         c.socket->disconnectFromHost();
@@ -612,6 +664,8 @@ const char *HttpServer::clientErrorName(ClientError error) {
         return "handler_failed";
     case ClientError::HandlerTimeout:
         return "handler_timeout";
+    case ClientError::TlsHandshake:
+        return "tls_handshake";
     case ClientError::Count:
         break;
     }

@@ -18,6 +18,7 @@
 #include <optional>
 #include <unordered_map>
 
+class QSslConfiguration;
 class QTcpServer;
 class QTcpSocket;
 class QTimer;
@@ -66,6 +67,7 @@ public:
         TooManyFromAddress, // an anonymous client beyond maxConnectionsPerAddress
         HandlerFailed,
         HandlerTimeout, // 504
+        TlsHandshake,   // https: the TLS handshake failed or timed out
         Count
     };
     Q_ENUM(ClientError)
@@ -104,6 +106,11 @@ public:
     void setHeadCheck(HeadCheck check);
     void setAuthorizer(Authorizer authorizer);
 
+    /// Serves https:// from the next listen() on (QSslServer): a connection counts, and its
+    /// head timeout runs, once its TLS handshake is done, which has headTimeoutMs of its own.
+    /// Call before listen(); false when already listening.
+    bool setTlsConfiguration(const QSslConfiguration &tls);
+    bool isTls() const { return m_tls; }
     bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
     /// Serves a connection accepted elsewhere (the gateway's port, for the push API under a
     /// prefix). `alreadyRead` are bytes the caller has read from the socket already: they are
@@ -133,6 +140,7 @@ private:
     struct Connection;
     enum class Phase { Idle, Head, Body, Closing };
 
+    void connectServer();
     void onNewConnection();
     void accept(QTcpSocket *socket, const QByteArray &alreadyRead);
     void onReadyRead(QTcpSocket *socket);
@@ -149,6 +157,8 @@ private:
                      const QString &detail);
     void startClosing(Connection &c);
     void shutdownWrite(Connection &c);
+    /// Bytes written but not on the wire yet, TLS records included.
+    static qint64 pendingOutput(const QTcpSocket *socket);
     void setPhase(Connection &c, Phase phase, int timeoutMs);
     void leaveAnonymous(Connection &c);
     bool evictOneOnProbation();
@@ -157,6 +167,7 @@ private:
 
     Options m_options;
     QTcpServer *m_server = nullptr;
+    bool m_tls = false;
     QTimer *m_sweepTimer = nullptr;
     QElapsedTimer m_clock; // every deadline is a point on this one clock
     Handler m_handler;

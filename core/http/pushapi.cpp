@@ -1,6 +1,7 @@
 #include "http/pushapi.h"
 
 #include "gateway/delivery.h"
+#include "http/adminapi.h"
 #include "http/httpserver.h"
 #include "http/pushanswer.h"
 #include "http/pushfields.h"
@@ -77,6 +78,11 @@ void PushApi::attach(HttpServer *server, const QByteArray &prefix) {
         r.path = r.path.mid(prefix.size());
         return r;
     };
+    // Admin paths take other tokens: authorize what the route sees (below the prefix).
+    server->setAuthorizer([this, strip](const HttpRequest &r) {
+        const std::optional<HttpRequest> routed = strip(r);
+        return authorizes(routed ? *routed : r);
+    });
     server->setHandler([this, strip](const HttpRequest &r, HttpResponder respond) {
         const std::optional<HttpRequest> routed = strip(r);
         if (routed)
@@ -106,6 +112,16 @@ void PushApi::setNodesProvider(std::function<QJsonArray()> provider) {
 
 void PushApi::setHealthProvider(std::function<QJsonObject()> provider) {
     m_healthProvider = std::move(provider);
+}
+
+void PushApi::setAdminApi(AdminApi *admin) {
+    m_admin = admin;
+    if (admin)
+        admin->setRequestTrust(m_trust);
+}
+
+bool PushApi::isAdminRequest(const HttpRequest &request) const {
+    return m_admin && AdminApi::isAdminPath(request.path);
 }
 
 bool PushApi::isValidCloseCode(int code) {
@@ -169,6 +185,8 @@ bool PushApi::hasToken(const HttpRequest &request) const {
 }
 
 bool PushApi::authorizes(const HttpRequest &head) const {
+    if (isAdminRequest(head))
+        return m_admin->authorizes(head);
     return !m_trust.check(head) && (m_options.token.isEmpty() || hasToken(head));
 }
 
@@ -217,6 +235,8 @@ std::optional<HttpResponse> PushApi::preflight(const HttpRequest &request, Route
 }
 
 std::optional<HttpResponse> PushApi::checkHead(const HttpRequest &head) {
+    if (isAdminRequest(head))
+        return m_admin->checkHead(head);
     const Route route = routeOf(head.path);
     std::optional<HttpResponse> refusal = preflight(head, route);
     if (refusal)
@@ -225,6 +245,8 @@ std::optional<HttpResponse> PushApi::checkHead(const HttpRequest &head) {
 }
 
 void PushApi::handle(const HttpRequest &request, HttpResponder respond) {
+    if (isAdminRequest(request))
+        return m_admin->handle(request, std::move(respond));
     const Call call{routeOf(request.path), request.peer, request.method,
                     request.path.left(kMaxNameBytes), std::move(respond)};
     if (std::optional<HttpResponse> refusal = preflight(request, call.route))

@@ -20,6 +20,7 @@
 #include <optional>
 #include <utility>
 
+class AdminApi;
 class Delivery;
 class PushFields;
 struct OutboundMessage;
@@ -92,6 +93,10 @@ public:
     void setNodesProvider(std::function<QJsonArray()> provider);
     /// Extra fields merged into GET /health's {"status":"ok"}.
     void setHealthProvider(std::function<QJsonObject()> provider);
+    /// Hands /admin and everything below it to `admin` (authorizer, head check and handler),
+    /// with this API's Host/Origin checks; without one those paths are 404s like any unknown
+    /// route. `admin` must outlive this object or be unset first.
+    void setAdminApi(AdminApi *admin);
 
     const PushApiOptions &options() const { return m_options; }
     QList<RequestCount> requestCounts() const;
@@ -148,7 +153,10 @@ private:
     static void finish(const QPointer<PushApi> &api, const Call &call, HttpResponse response);
     void count(const Call &call, const HttpResponse &response);
 
+    bool isAdminRequest(const HttpRequest &request) const;
+
     Delivery *m_delivery = nullptr;
+    AdminApi *m_admin = nullptr;
     PushApiOptions m_options;
     RequestTrust m_trust;
     QPointer<HttpServer> m_server;

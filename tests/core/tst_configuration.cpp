@@ -363,6 +363,34 @@ void TestConfiguration::crossChecks_data() {
         << QStringList{"--push-prefix=/_wsgate"} << QStringList{"--push-prefix"};
     QTest::newRow("push prefix, auto token")
         << QStringList{"--push-prefix=/_wsgate", "--push-token=auto"} << QStringList{};
+    QTest::newRow("push TLS cert without key")
+        << QStringList{"--push-tls-cert=/etc/hostname"}
+        << QStringList{"--push-tls-cert", "--push-tls-key"};
+    QTest::newRow("push TLS key without cert")
+        << QStringList{"--push-tls-key=/etc/hostname"}
+        << QStringList{"--push-tls-cert", "--push-tls-key"};
+    QTest::newRow("push TLS, no such file")
+        << QStringList{"--push-tls-cert=/nonexistent/c.pem", "--push-tls-key=/etc/hostname"}
+        << QStringList{"--push-tls-cert", "/nonexistent/c.pem"};
+    QTest::newRow("push TLS, listener off")
+        << QStringList{"--push-tls-cert=/etc/hostname", "--push-tls-key=/etc/hostname",
+                       "--push-listen=off"}
+        << QStringList{"--push-tls-cert", "--push-listen off"};
+    QTest::newRow("push TLS beyond loopback, no token")
+        << QStringList{"--push-tls-cert=/etc/hostname", "--push-tls-key=/etc/hostname",
+                       "--push-listen=0.0.0.0:8081"}
+        << QStringList{"--push-token"};
+    QTest::newRow("push TLS beyond loopback, token")
+        << QStringList{"--push-tls-cert=/etc/hostname", "--push-tls-key=/etc/hostname",
+                       "--push-listen=0.0.0.0:8081", "--push-token=t0ken"}
+        << QStringList{};
+    QTest::newRow("admin read token without push token")
+        << QStringList{"--admin-read-token=r"} << QStringList{"--admin-read-token", "--push-token"};
+    QTest::newRow("admin read token equal to push token")
+        << QStringList{"--admin-read-token=same", "--push-token=same"}
+        << QStringList{"--admin-read-token", "same as the push token"};
+    QTest::newRow("admin read token with push token")
+        << QStringList{"--admin-read-token=r", "--push-token=p"} << QStringList{};
     QTest::newRow("traffic-body-cap above max-message (kept)")
         << QStringList{"--max-message=64K", "--traffic-body-cap=128K"}
         << QStringList{"--traffic-body-cap"};

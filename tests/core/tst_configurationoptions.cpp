@@ -65,6 +65,9 @@ QHash<QString, QString> nonDefaults(const QString &tokenFile) {
         {"push-prefix", "/_wsgate"},
         {"push-allowed-origins", "https://app.example.com"},
         {"push-allowed-hosts", "gw.internal:8081"},
+        {"push-tls-cert", "/etc/hostname"},
+        {"push-tls-key", "/etc/hostname"},
+        {"admin-read-token", "r3ader"},
         {"allowed-origins", "https://a.example,https://b.example"},
         {"max-connections", "50"},
         {"max-handshakes", "16"},
@@ -222,6 +225,10 @@ void TestConfigurationOptions::masksSecrets() {
     QCOMPARE(plain.value("cluster"), QJsonValue("redis://:p%40ss@redis.internal:6380/1"));
     QCOMPARE(masked.value("cluster"), QJsonValue("redis://:********@redis.internal:6380/1"));
     QCOMPARE(ConfigurationParser::optionText(c, "push-token", true), QStringLiteral("********"));
+    QVERIFY(ConfigurationParser::applyOption("admin-read-token", "r3ader", c, &error));
+    QCOMPARE(c.toJson().value("admin-read-token"), QJsonValue("r3ader"));
+    QCOMPARE(c.toJson(true).value("admin-read-token"), QJsonValue("********"));
+    QVERIFY(!QJsonDocument(c.toJson(true)).toJson().contains("r3ader"));
     for (const QString &key : plain.keys()) {
         if (key != QLatin1String("push-token") && key != QLatin1String("cluster"))
             QCOMPARE(masked.value(key), plain.value(key));
