@@ -1,0 +1,149 @@
+// RedisBroker, the part that keeps state with Redis: which user and group channels this node
+// listens on, its heartbeat in the node registry and the dead nodes it drops, metrics.
+
+#include "redisbroker.h"
+
+#include "noderouter.h"
+#include "redislink.h"
+#include "version.h"
+
+#include <hiredis/hiredis.h>
+
+#include <QDateTime>
+#include <QJsonDocument>
+
+void RedisBroker::setInterest(bool isGroup, const QString &name, bool present) {
+    const QByteArray channel = key((isGroup ? "group:" : "user:") + name.toUtf8());
+    if (present) {
+        if (!m_toUnsubscribe.remove(channel))
+            m_toSubscribe.insert(channel);
+    } else {
+        m_toSubscribe.remove(channel);
+        if (m_subscriber->isSubscribed(channel))
+            m_toUnsubscribe.insert(channel, m_clock.elapsed() + UnsubscribeDelayMs);
+    }
+    if (!m_flushScheduled && !m_toSubscribe.isEmpty()) {
+        // Batched: the members a burst of connections brings are one SUBSCRIBE.
+        m_flushScheduled = true;
+        QMetaObject::invokeMethod(this, &RedisBroker::flushSubscriptions, Qt::QueuedConnection);
+    }
+}
+
+void RedisBroker::flushSubscriptions() {
+    m_flushScheduled = false;
+    if (!m_toSubscribe.isEmpty()) {
+        m_subscriber->subscribe(QList<QByteArray>(m_toSubscribe.begin(), m_toSubscribe.end()));
+        m_toSubscribe.clear();
+    }
+    QList<QByteArray> due;
+    const qint64 now = m_clock.elapsed();
+    for (auto it = m_toUnsubscribe.begin(); it != m_toUnsubscribe.end();) {
+        if (it.value() <= now) {
+            due.append(it.key());
+            it = m_toUnsubscribe.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (!due.isEmpty())
+        m_subscriber->unsubscribe(due);
+}
+
+void RedisBroker::heartbeat() {
+    if (!m_commands->isUp() || m_left)
+        return;
+    // Scores are Redis's own time: the machines' clocks need not agree.
+    m_commands->command({"TIME"}, [this](const redisReply *r) {
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+            return;
+        const qint64 nowMs = QByteArray(r->element[0]->str).toLongLong() * 1000 +
+                             QByteArray(r->element[1]->str).toLongLong() / 1000;
+        const QJsonObject info{
+            {QStringLiteral("id"), m_settings.nodeId},
+            {QStringLiteral("tag"), double(m_settings.nodeTag)},
+            {QStringLiteral("address"), m_settings.wsUrl},
+            {QStringLiteral("push"), m_settings.pushUrl},
+            {QStringLiteral("version"), QStringLiteral(WSGATE_VERSION)},
+            {QStringLiteral("connections"), double(m_connectionCount ? m_connectionCount() : 0)},
+            {QStringLiteral("started"),
+             QDateTime::fromMSecsSinceEpoch(m_startedMs).toUTC().toString(Qt::ISODate)}};
+        const QByteArray id = m_settings.nodeId.toUtf8();
+        m_commands->command({"ZADD", key("nodes"), QByteArray::number(nowMs), id}, nullptr);
+        m_commands->command(
+            {"HSET", key("nodeinfo"), id, QJsonDocument(info).toJson(QJsonDocument::Compact)},
+            nullptr);
+        const QByteArray oldest = QByteArray::number(nowMs - NodeTimeoutMs);
+        // Dead nodes leave the registry; the live ones are what routing knows.
+        m_commands->command(
+            {"ZRANGEBYSCORE", key("nodes"), "-inf", "(" + oldest}, [this](const redisReply *dead) {
+                if (!dead || dead->type != REDIS_REPLY_ARRAY || dead->elements == 0)
+                    return;
+                QList<QByteArray> zrem{"ZREM", key("nodes")};
+                QList<QByteArray> hdel{"HDEL", key("nodeinfo")};
+                for (size_t i = 0; i < dead->elements; ++i) {
+                    const QByteArray id(dead->element[i]->str, qsizetype(dead->element[i]->len));
+                    zrem << id;
+                    hdel << id;
+                }
+                m_commands->command(zrem, nullptr);
+                m_commands->command(hdel, nullptr);
+            });
+        m_commands->command(
+            {"ZRANGEBYSCORE", key("nodes"), oldest, "+inf"}, [this](const redisReply *live) {
+                if (!live || live->type != REDIS_REPLY_ARRAY)
+                    return;
+                QList<QByteArray> args{"HMGET", key("nodeinfo")};
+                for (size_t i = 0; i < live->elements; ++i)
+                    args << QByteArray(live->element[i]->str, qsizetype(live->element[i]->len));
+                if (args.size() == 2)
+                    return;
+                m_commands->command(args, [this](const redisReply *infos) {
+                    if (!infos || infos->type != REDIS_REPLY_ARRAY)
+                        return;
+                    QHash<quint32, Node> nodes;
+                    for (size_t i = 0; i < infos->elements; ++i) {
+                        const redisReply *e = infos->element[i];
+                        if (e->type != REDIS_REPLY_STRING)
+                            continue;
+                        const QJsonObject o =
+                            QJsonDocument::fromJson(QByteArray(e->str, qsizetype(e->len))).object();
+                        const QString id = o.value(QStringLiteral("id")).toString();
+                        if (id.isEmpty() || id == m_settings.nodeId)
+                            continue;
+                        const quint32 tag = quint32(o.value(QStringLiteral("tag")).toDouble());
+                        nodes.insert(tag, Node{id, o});
+                    }
+                    m_nodes = nodes;
+                });
+            });
+    });
+}
+
+void RedisBroker::leave() {
+    m_left = true;
+    const QByteArray id = m_settings.nodeId.toUtf8();
+    m_commands->command({"ZREM", key("nodes"), id}, nullptr);
+    m_commands->command({"HDEL", key("nodeinfo"), id}, nullptr);
+}
+
+void RedisBroker::appendPrometheus(QByteArray &out) const {
+    const auto metric = [&out](const char *name, const char *type, const char *help, qint64 v) {
+        out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n' +
+               name + ' ' + QByteArray::number(v) + '\n';
+    };
+    metric("wsgate_cluster_up", "gauge", "1 while the cluster's Redis is reachable.",
+           isAvailable() ? 1 : 0);
+    metric("wsgate_cluster_nodes", "gauge", "Live nodes in the registry, this one included.",
+           m_nodes.size() + 1);
+    metric("wsgate_cluster_published_total", "counter", "Messages published to Redis.",
+           m_published.load());
+    metric("wsgate_cluster_received_total", "counter", "Messages received from Redis.",
+           m_received.load());
+    metric("wsgate_cluster_refused_total", "counter",
+           "Remote work refused at once: Redis unavailable or its queue bound reached.",
+           m_refused.load());
+    metric("wsgate_cluster_gather_timeouts_total", "counter",
+           "Answers from other nodes that did not all come in time.", m_gatherTimeouts.load());
+    metric("wsgate_cluster_outages_total", "counter", "Times Redis became unavailable.",
+           m_outages.load());
+}
