@@ -31,6 +31,11 @@ bool loadTlsFiles(const QString &certPath, const QString &keyPath, const QString
     return true;
 }
 
+bool isWildcardHost(const QString &host) {
+    return host == QLatin1String("*") || host == QLatin1String("0.0.0.0") ||
+           host == QLatin1String("::");
+}
+
 QHostAddress hostAddressOf(const QString &host) {
     if (host == QLatin1String("localhost"))
         return QHostAddress::LocalHost;
@@ -47,8 +52,7 @@ bool gatewaySettingsFrom(const Configuration &c, Gateway::Settings *out, QString
     f.reusePort = c.reusePort || c.threads > 1;
     if (!c.tlsCert.isEmpty()) {
         QSslConfiguration tls;
-        if (!loadTlsFiles(c.tlsCert, c.tlsKey, QStringLiteral("--tls-cert/--tls-key"), &tls,
-                          error))
+        if (!loadTlsFiles(c.tlsCert, c.tlsKey, QStringLiteral("--tls-cert/--tls-key"), &tls, error))
             return false;
         f.tls = tls;
     }

@@ -14,3 +14,6 @@ bool loadTlsFiles(const QString &certPath, const QString &keyPath, const QString
 
 /// QHostAddress of a configured host ("localhost", "*", an IP literal).
 QHostAddress hostAddressOf(const QString &host);
+
+/// "*", "0.0.0.0" or "::": every address of the machine.
+bool isWildcardHost(const QString &host);

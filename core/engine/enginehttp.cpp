@@ -1,0 +1,160 @@
+// Engine, its HTTP side: the push API on its own listener and below --push-prefix on the
+// WebSocket port, and the admin API they serve.
+
+#include "engine.h"
+
+#include "cluster/noderouter.h"
+#include "cluster/redisbroker.h"
+#include "engine/gatewaysettings.h"
+#include "fpm/fpmpoller.h"
+#include "gateway/gatewaysnapshot.h"
+#include "http/adminapi.h"
+#include "http/httpserver.h"
+#include "http/pushapi.h"
+#include "observe/metrics.h"
+#include "observe/trafficlog.h"
+
+#include <QHostAddress>
+#include <QMetaEnum>
+#include <QTcpSocket>
+
+namespace {
+
+// An admin reader's long poll waits up to 30 s: the push servers' handler timeout (their 504)
+// must be longer.
+constexpr int PushHandlerTimeoutMs = 35000;
+
+/// Host names the push API is reached by on `host`, besides the loopback names it always
+/// accepts (a name without a port matches the port the request came in on).
+QStringList hostNames(const QString &host) {
+    QStringList names{QStringLiteral("localhost"), QStringLiteral("127.0.0.1"),
+                      QStringLiteral("[::1]")};
+    if (!isWildcardHost(host) && host != QLatin1String("localhost"))
+        names << (host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']')
+                                                  : host);
+    names.removeDuplicates();
+    return names;
+}
+
+} // namespace
+
+bool Engine::listenPushApi(QString *error) {
+    const Configuration &c = m_config;
+    if (!c.pushEnabled)
+        return true;
+    HttpServer::Options httpOptions;
+    httpOptions.limits.maxBodyBytes = c.maxMessageBytes + 64 * 1024; // fields around it
+    httpOptions.handlerTimeoutMs = PushHandlerTimeoutMs;
+    m_httpServer = std::make_unique<HttpServer>(httpOptions);
+    logClientErrors(m_httpServer.get());
+    if (!c.pushTlsCert.isEmpty()) {
+        QSslConfiguration tls;
+        if (!loadTlsFiles(c.pushTlsCert, c.pushTlsKey,
+                          QStringLiteral("--push-tls-cert/--push-tls-key"), &tls, error))
+            return false;
+        m_httpServer->setTlsConfiguration(tls);
+    }
+    if (!m_httpServer->listen(hostAddressOf(c.pushHost), c.pushPort)) {
+        *error = QStringLiteral("--push-listen %1:%2: %3")
+                     .arg(c.pushHost)
+                     .arg(c.pushPort)
+                     .arg(m_httpServer->errorString());
+        return false;
+    }
+    m_config.pushPort = m_httpServer->serverPort();
+    return true;
+}
+
+void Engine::logClientErrors(HttpServer *server) {
+    connect(server, &HttpServer::clientError, this,
+            [this](HttpServer::ClientError kind, const QString &peer, const QString &detail) {
+                Q_EMIT logLine(
+                    QStringLiteral("warning"),
+                    QStringLiteral("push API: %1 from %2: %3")
+                        .arg(QLatin1String(HttpServer::clientErrorName(kind)), peer, detail));
+            });
+}
+
+std::unique_ptr<PushApi> Engine::makePushApi(const QStringList &hosts, bool anyIpLiteral) {
+    const Configuration &c = m_config;
+    PushApiOptions o;
+    o.token = c.pushToken.toUtf8();
+    // A message no client's send buffer could take is refused up front (413).
+    o.maxMessageBytes = qsizetype(std::min(c.maxMessageBytes, c.sendBufferBytes));
+    o.allowedOrigins = c.pushAllowedOrigins;
+    o.allowedHosts = hosts + c.pushAllowedHosts;
+    o.allowIpLiteralHosts = anyIpLiteral;
+    auto api = std::make_unique<PushApi>(m_router.get(), o);
+    api->setMetricsProvider([this] { return metricsText(); });
+    api->setFpmStatusProvider([this]() -> std::optional<QJsonObject> {
+        if (!m_fpmPoller)
+            return std::nullopt;
+        const auto status = m_fpmPoller->lastStatus();
+        if (!status)
+            return std::nullopt;
+        return status->toJson();
+    });
+    api->setHealthProvider([this] {
+        QJsonObject h{{QStringLiteral("connections"), double(m_metrics->connectionsCurrent.load())},
+                      {QStringLiteral("listening"), gateway() && gateway()->isListening()}};
+        if (m_broker)
+            h.insert(QStringLiteral("cluster"), m_broker->health());
+        return h;
+    });
+    api->setNodesProvider([this] { return nodesJson(); });
+    return api;
+}
+
+std::unique_ptr<AdminApi> Engine::makeAdminApi() {
+    const Configuration &c = m_config;
+    AdminApiOptions o;
+    o.token = c.pushToken.toUtf8();
+    o.readToken = c.adminReadToken.toUtf8();
+    o.instanceId = m_instanceId;
+    auto admin = std::make_unique<AdminApi>(m_log.get(), o);
+    admin->setSnapshotProvider([this] { return adminSnapshot(); });
+    admin->setConfigProvider([this] { return m_config.toJson(true); });
+    NodeRouter *router = m_router.get();
+    admin->setReplayHook([router](const QByteArray &clientId, const ReplayRequest &replay,
+                                  AdminApi::ReplayDone done) {
+        // Asked first so that "gone" is a 404 and the replay's own refusals a 409.
+        router->client(clientId, [router, clientId, replay,
+                                  done](const std::optional<ClientInfo> &info) {
+            if (!info)
+                return done(AdminApi::ReplayStatus::UnknownClient, {});
+            router->replay(clientId, replay, [done](bool ok, const QString &error) {
+                done(ok ? AdminApi::ReplayStatus::Queued : AdminApi::ReplayStatus::Refused, error);
+            });
+        });
+    });
+    return admin;
+}
+
+void Engine::attachPushApis() {
+    const Configuration &c = m_config;
+    // The first server attached is the one /metrics counts: the listener when there is one.
+    if (m_httpServer) {
+        m_pushApi = makePushApi(hostNames(c.pushHost), isWildcardHost(c.pushHost));
+        m_adminApi = makeAdminApi();
+        m_pushApi->setAdminApi(m_adminApi.get());
+        m_pushApi->attach(m_httpServer.get());
+    }
+    if (c.pushPrefix.isEmpty())
+        return;
+    // Never listens: the front hands it the requests below the prefix on its port.
+    HttpServer::Options options;
+    options.limits.maxBodyBytes = c.maxMessageBytes + 64 * 1024;
+    options.handlerTimeoutMs = PushHandlerTimeoutMs;
+    m_prefixHttpServer = std::make_unique<HttpServer>(PushApi::publicServerOptions(options));
+    logClientErrors(m_prefixHttpServer.get());
+    QStringList hosts = hostNames(c.listenHost);
+    if (!c.serverName.isEmpty())
+        hosts << c.serverName.toLower();
+    m_prefixPushApi = makePushApi(hosts, isWildcardHost(c.listenHost));
+    m_prefixAdminApi = makeAdminApi();
+    m_prefixPushApi->setAdminApi(m_prefixAdminApi.get());
+    m_prefixPushApi->attach(m_prefixHttpServer.get(), c.pushPrefix.toUtf8());
+    HttpServer *server = m_prefixHttpServer.get();
+    gateway()->front()->setHttpHandoff(
+        [server](QTcpSocket *socket, const QByteArray &read) { server->adopt(socket, read); });
+}
