@@ -123,6 +123,9 @@ void Gateway::onUpgrade(WebSocketFront::Upgrade &&up) {
         up.stream->abort();
         return;
     }
+    // From here on what the client has not taken yet (the 101 answer included) is held
+    // against the outbound budget, which Outbox::admit() checks.
+    up.stream->setQueuedBytesCounter(m_budget->outboundCounter());
     auto owned =
         std::make_unique<ClientSession>(up.clientId, up.cgi, static_cast<SessionEvents *>(this));
     ClientSession *s = owned.get();

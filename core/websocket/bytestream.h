@@ -68,14 +68,21 @@ public:
     /// cannot.
     virtual QTcpSocket *detachToQtSocket() = 0;
 
-    /// Every stream adds its queued bytes to this counter (the gateway-wide outbound budget);
-    /// set once, before the first write.
-    void setQueuedBytesCounter(std::atomic<qint64> *counter) { m_queuedCounter = counter; }
+    /// Every stream adds its queued bytes to this counter (the gateway-wide outbound budget).
+    /// May be set at any time: what is queued already moves from the old counter to the new.
+    void setQueuedBytesCounter(std::atomic<qint64> *counter) {
+        if (m_queuedCounter)
+            m_queuedCounter->fetch_sub(m_counted, std::memory_order_relaxed);
+        m_queuedCounter = counter;
+        if (m_queuedCounter)
+            m_queuedCounter->fetch_add(m_counted, std::memory_order_relaxed);
+    }
 
 protected:
     ByteStream() = default;
     /// Implementations report every change of bytesToWrite() here.
     void queuedBytesChanged(qint64 delta) {
+        m_counted += delta;
         if (m_queuedCounter && delta)
             m_queuedCounter->fetch_add(delta, std::memory_order_relaxed);
     }
@@ -84,4 +91,5 @@ protected:
 
 private:
     std::atomic<qint64> *m_queuedCounter = nullptr;
+    qint64 m_counted = 0; // the sum of queuedBytesChanged(): what this stream adds to the counter
 };
