@@ -94,8 +94,15 @@ void EngineController::start() {
     if (m_state != State::Stopped)
         return;
     tick(); // drain what the previous engine logged before it goes
+    // The console keeps the rows of earlier engines, so the next log's ids go on after the
+    // last one seen: an id names one entry for the console's whole life (replay, selection
+    // and "replay of #N" rely on it). Clearing the rows instead would lose what the developer
+    // was looking at when they restarted.
+    quint64 lastId = m_lastEntryId;
+    if (m_engine && m_engine->trafficLog())
+        lastId = std::max(lastId, m_engine->trafficLog()->lastId());
     disposeEngine();
-    m_lastEntryId = 0;
+    m_lastEntryId = lastId;
     m_fpmRequestInFlight = false;
     m_tickCount = 0;
     m_lastIn = m_lastOut = 0;
@@ -103,6 +110,11 @@ void EngineController::start() {
     setState(State::Starting);
 
     auto *engine = new Engine(m_config);
+    if (TrafficLog *log = engine->trafficLog()) { // thread-safe, and nothing logs yet
+        log->continueAfter(lastId);
+        if (m_trafficLogCapacity > 0)
+            log->setCapacity(m_trafficLogCapacity);
+    }
     engine->moveToThread(&m_thread);
     m_engine = engine;
     connect(engine, &Engine::logLine, this, [this](const QString &level, const QString &text) {
@@ -377,6 +389,28 @@ void EngineController::closeClient(const QByteArray &clientId, int code, const Q
         gateway->closeClient(clientId, code, reason.toUtf8(), [this, ctx, done](bool found) {
             answer(this, ctx, [done, found] { done(found); });
         });
+    });
+}
+
+void EngineController::setTrafficLogCapacity(int entries) {
+    m_trafficLogCapacity = std::max(0, entries);
+    if (m_engine && m_engine->trafficLog())
+        m_engine->trafficLog()->setCapacity(m_trafficLogCapacity > 0
+                                                ? m_trafficLogCapacity
+                                                : m_config.trafficLogEntries);
+}
+
+void EngineController::replay(const QByteArray &clientId, const ReplayRequest &request,
+                              QObject *context, std::function<void(bool, const QString &)> done) {
+    if (m_state != State::Running) {
+        done(false, tr("the gateway is not running"));
+        return;
+    }
+    QPointer<QObject> ctx(context);
+    callGateway([this, ctx, clientId, request, done](Gateway *gateway) {
+        QString error = tr("the gateway is not running");
+        const bool ok = gateway && gateway->replay(clientId, request, &error);
+        answer(this, ctx, [done, ok, error] { done(ok, error); });
     });
 }
 

@@ -4,6 +4,7 @@
 #include "enginesample.h"
 #include "fpmsample.h"
 #include "gateway/delivery.h"
+#include "gateway/phpbridge.h"
 #include "observe/trafficentry.h"
 
 #include <QElapsedTimer>
@@ -57,6 +58,13 @@ public:
                      std::function<void(bool found)> done);
     void replay(quint64 entryId, QObject *context,
                 std::function<void(bool ok, const QString &error)> done);
+    /// Sends `request` (built from the console's own copy of a logged message) to PHP as
+    /// client `clientId`; `error` says why not (the client left, its queue is full).
+    void replay(const QByteArray &clientId, const ReplayRequest &request, QObject *context,
+                std::function<void(bool ok, const QString &error)> done);
+    /// The engine's traffic-log ring size, now and for every later start (0: the
+    /// configuration's).
+    void setTrafficLogCapacity(int entries);
     /// The client's next message to PHP carries `params` too, once (the console's "debug next
     /// message": an Xdebug trigger). `found` is false when the client has gone.
     void addToNextMessage(const QByteArray &clientId, const PhpParams &params, QObject *context,
@@ -99,6 +107,7 @@ private:
     quint16 m_pushPort = 0;
     QTimer m_timer;
     quint64 m_lastEntryId = 0;
+    int m_trafficLogCapacity = 0; // 0: the configuration's
     quint64 m_skippedEntries = 0; // entries the view jumped over since the last notice
     QElapsedTimer m_skipNotice;
     QElapsedTimer m_rateClock;

@@ -13,7 +13,9 @@
 #include "testclientpanel.h"
 #include "theme.h"
 #include "themecolors.h"
+#include "trafficdetailwidget.h"
 #include "trafficlogview.h"
+#include "trafficreplay.h"
 #include "xdebugtrigger.h"
 
 #include <QAction>
@@ -180,16 +182,16 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
                         StatusMessageMs);
                 });
             });
-    const auto replay = [this](quint64 id) {
-        m_controller->replay(id, this, [this, id](bool ok, const QString &error) {
-            statusBar()->showMessage(
-                ok ? tr("Replayed #%1: the new exchange follows in the log").arg(id)
-                   : tr("Replay of #%1 failed: %2").arg(id).arg(error),
-                StatusMessageMs);
-        });
-    };
-    connect(m_traffic, &TrafficLogView::replayRequested, this, replay);
-    connect(m_conversation, &ConversationView::replayRequested, this, replay);
+    // The traffic view replays from its own copy of each entry, through the controller; the
+    // conversation's detail pane holds a copy too and replays the same way.
+    m_traffic->setController(m_controller);
+    m_traffic->setSettings(m_settings);
+    connect(m_traffic, &TrafficLogView::statusMessage, this,
+            [this](const QString &text) { statusBar()->showMessage(text, StatusMessageMs); });
+    connect(m_conversation->detail(), &TrafficDetailWidget::replayRequested, this,
+            [this] { m_traffic->replayer()->replay(m_conversation->detail()->entry()); });
+    connect(m_conversation->detail(), &TrafficDetailWidget::editReplayRequested, this,
+            [this] { m_traffic->editReplay(m_conversation->detail()->entry()); });
 
     resize(DefaultWidthPx, DefaultHeightPx);
     restoreWindowState();
@@ -285,6 +287,8 @@ void MainWindow::createActions() {
     connect(m_darkAction, &QAction::toggled, this, &MainWindow::setDarkTheme);
 
     QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_traffic->openCaptureAction());
+    file->addSeparator();
     file->addAction(m_settingsAction);
     file->addSeparator();
     file->addAction(quitAction);
@@ -297,6 +301,9 @@ void MainWindow::createActions() {
     log->addAction(filterAction);
     log->addAction(pauseAction);
     log->addAction(clearAction);
+    log->addSeparator();
+    log->addAction(m_traffic->nextErrorAction());
+    log->addAction(m_traffic->previousErrorAction());
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (int i = 0; i < m_tabs->count(); ++i) {
         auto *a = view->addAction(m_tabs->tabIcon(i), m_tabs->tabText(i).remove(QLatin1Char('&')));

@@ -1,7 +1,13 @@
 #include "trafficdetailwidget.h"
 
 #include "bodyview.h"
+#include "observe/secretmask.h"
+#include "stderrview.h"
+#include "theme.h"
+#include "themecolors.h"
+#include "trafficcopy.h"
 #include "trafficlogmodel.h"
+#include "trafficmarks.h"
 
 #include <QDateTime>
 #include <QFontDatabase>
@@ -9,11 +15,11 @@
 #include <QHeaderView>
 #include <QIcon>
 #include <QLabel>
-#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QTextDocumentFragment>
 #include <QVBoxLayout>
 
 namespace {
@@ -32,7 +38,7 @@ QTableWidget *makePairTable(QWidget *parent, const QString &left, const QString 
     return table;
 }
 
-void fillPairs(QTableWidget *table, const QList<QPair<QByteArray, QByteArray>> &pairs) {
+template <typename Pairs> void fillPairs(QTableWidget *table, const Pairs &pairs) {
     table->setRowCount(int(pairs.size()));
     for (int i = 0; i < pairs.size(); ++i) {
         table->setItem(i, 0, new QTableWidgetItem(QString::fromLatin1(pairs.at(i).first)));
@@ -47,36 +53,82 @@ QString micros(qint64 us) {
                       : QStringLiteral("%1 ms").arg(double(us) / 1000.0, 0, 'f', 1);
 }
 
+bool isBinaryReply(const PhpExchange &php) {
+    for (const auto &h : php.responseHeaders) {
+        if (h.first.compare("content-type", Qt::CaseInsensitive) == 0)
+            return h.second.startsWith("application/octet-stream");
+    }
+    return false;
+}
+
+/// Why `e` cannot be replayed; empty when it can.
+QString notReplayable(const TrafficEntry &e) {
+    if (e.kind == TrafficEntry::Kind::MessageIn)
+        return e.bodyTruncated ? TrafficDetailWidget::tr("the logged message was truncated; it "
+                                                         "cannot be replayed exactly")
+                               : QString();
+    if (e.kind != TrafficEntry::Kind::Php || !e.php)
+        return TrafficDetailWidget::tr("only messages and PHP exchanges can be replayed");
+    const QByteArray event = TrafficCopy::paramValue(e.php->params(), "WS_EVENT");
+    if (!event.isEmpty() && event != "message")
+        return TrafficDetailWidget::tr("only message events can be replayed (this is %1)")
+            .arg(QString::fromLatin1(event));
+    if (e.php->requestBodyTruncated)
+        return TrafficDetailWidget::tr("the logged body was truncated; it cannot be replayed "
+                                       "exactly");
+    return {};
+}
+
 } // namespace
 
 TrafficDetailWidget::TrafficDetailWidget(QWidget *parent)
     : QWidget(parent)
     , m_summary(new QLabel(this))
-    , m_replay(new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/replay.svg")), tr("&Replay"),
-                               this))
+    , m_detached(new QLabel(this))
+    , m_replay(new QPushButton(tr("&Replay"), this))
+    , m_editReplay(new QPushButton(tr("&Edit && replay…"), this))
+    , m_reveal(new QPushButton(tr("Reveal secrets"), this))
     , m_tabs(new QTabWidget(this))
     , m_params(makePairTable(this, tr("Param"), tr("Value")))
     , m_request(new BodyView(tr("Request body"), this))
     , m_status(new QLabel(this))
     , m_headers(makePairTable(this, tr("Header"), tr("Value")))
     , m_reply(new BodyView(tr("Reply body"), this))
-    , m_stderr(new QPlainTextEdit(this))
+    , m_stderr(new StderrView(this))
     , m_paramsTab(new QWidget(this))
     , m_replyTab(new QWidget(this))
     , m_stderrTab(new QWidget(this)) {
-    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_summary->setObjectName(QStringLiteral("trafficDetailSummary"));
+    m_summary->setTextInteractionFlags(Qt::TextBrowserInteraction);
     m_summary->setWordWrap(true);
-    m_replay->setToolTip(tr("Send this request to PHP again, as if from its client"));
-    m_replay->setEnabled(false);
-    connect(m_replay, &QPushButton::clicked, this, [this] {
-        if (m_entryId != 0)
-            Q_EMIT replayRequested(m_entryId);
+    connect(m_summary, &QLabel::linkActivated, this, [this](const QString &link) {
+        if (link.startsWith(QLatin1String("entry:")))
+            Q_EMIT entryLinkActivated(link.mid(6).toULongLong());
     });
-    m_stderr->setReadOnly(true);
-    m_stderr->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_stderr->setLineWrapMode(QPlainTextEdit::NoWrap);
-    m_stderr->setPlaceholderText(tr("PHP wrote nothing to STDERR"));
+    m_detached->setObjectName(QStringLiteral("trafficDetailDetached"));
+    m_detached->setWordWrap(true);
+    m_detached->setVisible(false);
+    m_replay->setObjectName(QStringLiteral("trafficReplay"));
+    Theme::setIcon(m_replay, QStringLiteral("replay"));
+    m_replay->setToolTip(tr("Send this message to PHP again, as its client, unchanged"));
+    m_editReplay->setObjectName(QStringLiteral("trafficEditReplay"));
+    m_editReplay->setToolTip(tr("Edit the message, the user and groups sent, then replay it"));
+    m_reveal->setObjectName(QStringLiteral("trafficRevealSecrets"));
+    m_reveal->setCheckable(true);
+    m_reveal->setToolTip(tr("Show cookies, tokens and credentials in clear in this pane, until "
+                            "another row is selected"));
+    connect(m_replay, &QPushButton::clicked, this, [this] {
+        if (hasEntry())
+            Q_EMIT replayRequested(m_entry.id);
+    });
+    connect(m_editReplay, &QPushButton::clicked, this, [this] {
+        if (hasEntry())
+            Q_EMIT editReplayRequested(m_entry.id);
+    });
+    connect(m_reveal, &QPushButton::toggled, this, &TrafficDetailWidget::setSecretsRevealed);
+    connect(m_stderr, &StderrView::problem, this, &TrafficDetailWidget::statusMessage);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status->setWordWrap(true);
 
     // Request: params beside the body, since both are read together.
     auto *requestSplit = new QSplitter(Qt::Horizontal, m_paramsTab);
@@ -111,9 +163,17 @@ TrafficDetailWidget::TrafficDetailWidget(QWidget *parent)
     m_tabs->addTab(m_stderrTab, tr("STDERR"));
     m_tabs->setDocumentMode(true);
 
+    auto *buttons = new QVBoxLayout;
+    buttons->addWidget(m_replay);
+    buttons->addWidget(m_editReplay);
+    buttons->addWidget(m_reveal);
+    buttons->addStretch(1);
+    auto *text = new QVBoxLayout;
+    text->addWidget(m_summary);
+    text->addWidget(m_detached);
     auto *top = new QHBoxLayout;
-    top->addWidget(m_summary, 1);
-    top->addWidget(m_replay, 0, Qt::AlignTop);
+    top->addLayout(text, 1);
+    top->addLayout(buttons);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(top);
@@ -121,18 +181,27 @@ TrafficDetailWidget::TrafficDetailWidget(QWidget *parent)
     clear();
 }
 
+void TrafficDetailWidget::setEditorLauncher(EditorLauncher *launcher) {
+    m_stderr->setEditorLauncher(launcher);
+}
+
 QString TrafficDetailWidget::stderrText() const {
-    return m_stderr->toPlainText();
+    return m_stderr->plainText();
 }
 
 QString TrafficDetailWidget::summaryText() const {
-    return m_summary->text();
+    return QTextDocumentFragment::fromHtml(m_summary->text()).toPlainText();
 }
 
 void TrafficDetailWidget::clear() {
-    m_entryId = 0;
+    m_entry = TrafficEntry();
+    m_revealed = false;
+    m_reveal->blockSignals(true);
+    m_reveal->setChecked(false);
+    m_reveal->blockSignals(false);
+    m_reveal->setText(tr("Reveal secrets"));
     m_summary->setText(tr("Select a row to see the exchange in full."));
-    m_replay->setEnabled(false);
+    m_detached->setVisible(false);
     m_params->setRowCount(0);
     m_headers->setRowCount(0);
     m_request->clear();
@@ -140,60 +209,132 @@ void TrafficDetailWidget::clear() {
     m_stderr->clear();
     m_status->clear();
     m_tabs->setTabText(m_tabs->indexOf(m_stderrTab), tr("STDERR"));
+    updateReplayButtons();
+}
+
+void TrafficDetailWidget::setReplayBlocked(bool blocked, const QString &reason) {
+    m_replayBlocked = blocked;
+    m_blockedReason = reason;
+    updateReplayButtons();
+}
+
+void TrafficDetailWidget::updateReplayButtons() {
+    const QString why = !hasEntry()       ? QString()
+                        : m_replayBlocked ? m_blockedReason
+                                          : notReplayable(m_entry);
+    const bool can = hasEntry() && why.isEmpty() && !m_replayBlocked;
+    m_replay->setEnabled(can);
+    m_editReplay->setEnabled(can);
+    m_replay->setToolTip(can ? tr("Send this message to PHP again, as its client, unchanged")
+                             : why);
+    m_editReplay->setToolTip(can ? tr("Edit the message, the user and groups sent, then replay it")
+                                 : why);
+    const bool secrets = m_entry.php != nullptr;
+    m_reveal->setEnabled(secrets);
+}
+
+void TrafficDetailWidget::setDetached(bool detached) {
+    if (!hasEntry()) {
+        m_detached->setVisible(false);
+        return;
+    }
+    m_detached->setText(ThemeColors::span(
+        ThemeColors::Tone::Muted,
+        tr("#%1 has left the log's ring; this is the console's copy (replay still works from "
+           "it).")
+            .arg(m_entry.id)));
+    m_detached->setVisible(detached);
+}
+
+void TrafficDetailWidget::setSecretsRevealed(bool revealed) {
+    m_revealed = revealed;
+    if (m_reveal->isChecked() != revealed) {
+        m_reveal->blockSignals(true);
+        m_reveal->setChecked(revealed);
+        m_reveal->blockSignals(false);
+    }
+    m_reveal->setText(revealed ? tr("Hide secrets") : tr("Reveal secrets"));
+    fillSecrets();
+}
+
+void TrafficDetailWidget::fillSecrets() {
+    if (!m_entry.php) {
+        m_params->setRowCount(0);
+        m_headers->setRowCount(0);
+        return;
+    }
+    const PhpExchange &php = *m_entry.php;
+    if (m_revealed) {
+        fillPairs(m_params, php.params());
+        fillPairs(m_headers, php.responseHeaders);
+    } else {
+        fillPairs(m_params, SecretMask::masked(php.params()));
+        fillPairs(m_headers, SecretMask::maskedHeaders(php.responseHeaders));
+    }
 }
 
 void TrafficDetailWidget::setEntry(const TrafficEntry &e) {
     clear();
-    m_entryId = e.id;
+    m_entry = e;
     const QString time = QDateTime::fromMSecsSinceEpoch(e.timeMs).toString(
         QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"));
     QString summary = QStringLiteral("<b>%1</b> #%2 &nbsp; %3 &nbsp; client <tt>%4</tt>")
                           .arg(TrafficLogModel::kindText(e.kind).toHtmlEscaped())
                           .arg(e.id)
                           .arg(time, QString::fromLatin1(e.clientId).toHtmlEscaped());
-    if (!e.text.isEmpty())
+    if (!e.text.isEmpty() && !e.php)
         summary += QStringLiteral("<br>%1").arg(e.text.toHtmlEscaped());
 
     if (e.php) {
         const PhpExchange &php = *e.php;
-        const bool ok = php.outcome.isEmpty() || php.outcome == QLatin1String("ok");
-        summary += QStringLiteral("<br>PHP: <b>%1</b> &nbsp; status %2 &nbsp; queue wait %3 "
-                                  "&nbsp; PHP time %4")
-                       .arg(ok ? QStringLiteral("ok")
-                               : QStringLiteral("<span style='color:#c01c28'>%1</span>")
-                                     .arg(php.outcome.toHtmlEscaped()))
-                       .arg(php.status)
-                       .arg(micros(php.queueWaitUs), micros(php.phpUs));
-        if (!ok && !php.error.isEmpty())
-            summary += QStringLiteral("<br><span style='color:#c01c28'>%1</span>")
-                           .arg(php.error.toHtmlEscaped());
-        fillPairs(m_params, php.params());
-        m_request->setBody(php.requestBody, false, php.requestBodySize, php.requestBodyTruncated);
-        m_status->setText(php.status >= 400
-                              ? tr("Status: <b style='color:#c01c28'>%1</b>").arg(php.status)
-                              : tr("Status: <b>%1</b>").arg(php.status));
-        fillPairs(m_headers, php.responseHeaders);
-        bool binaryReply = false;
-        for (const auto &h : php.responseHeaders) {
-            if (h.first.compare("content-type", Qt::CaseInsensitive) == 0)
-                binaryReply = h.second.startsWith("application/octet-stream");
+        const bool failed = TrafficMarks::isFailedExchange(php);
+        const QString headline = TrafficMarks::phpHeadline(php).toHtmlEscaped();
+        summary += QStringLiteral("<br><b>%1</b> &nbsp; queue wait %2 &nbsp; PHP time %3")
+                       .arg(failed ? ThemeColors::span(ThemeColors::Tone::Error,
+                                                       TrafficMarks::phpHeadline(php))
+                                   : headline,
+                            micros(php.queueWaitUs), micros(php.phpUs));
+        const QString counts = TrafficMarks::stderrCounts(php.stderrData);
+        if (!counts.isEmpty())
+            summary += QStringLiteral(" &nbsp; STDERR: %1")
+                           .arg(ThemeColors::span(PhpStderr::worst(php.stderrData) ==
+                                                          PhpStderr::Severity::Error
+                                                      ? ThemeColors::Tone::Error
+                                                      : ThemeColors::Tone::Warning,
+                                                  counts));
+        if (e.replayOf) {
+            // What the replay really sent: the user and groups may have been overridden.
+            const PhpParams params = php.params();
+            const QByteArray user = TrafficCopy::paramValue(params, "WS_USER");
+            const QByteArray groups = TrafficCopy::paramValue(params, "WS_GROUPS");
+            summary +=
+                tr("<br>Replay of <a href='entry:%1'>#%1</a> (WS_REPLAY=1), sent as user "
+                   "<tt>%2</tt>, groups <tt>%3</tt>")
+                    .arg(e.replayOf)
+                    .arg(user.isEmpty() ? tr("(none)") : QString::fromUtf8(user).toHtmlEscaped(),
+                         groups.isEmpty() ? tr("(none)")
+                                          : QString::fromUtf8(groups).toHtmlEscaped());
         }
-        m_reply->setBody(php.responseBody, binaryReply, php.responseBodySize,
+        fillSecrets();
+        m_request->setBody(php.requestBody, e.binary, php.requestBodySize,
+                           php.requestBodyTruncated);
+        const QString reason = TrafficMarks::phpHeadline(php).mid(5); // without "PHP: "
+        m_status->setText(failed ? ThemeColors::span(ThemeColors::Tone::Error, reason)
+                                 : reason.toHtmlEscaped());
+        m_reply->setBody(php.responseBody, isBinaryReply(php), php.responseBodySize,
                          php.responseBodyTruncated);
-        const QString stderrText = QString::fromUtf8(php.stderrData);
-        m_stderr->setPlainText(stderrText);
-        const int lines =
-            stderrText.isEmpty() ? 0 : int(stderrText.trimmed().count(QLatin1Char('\n')) + 1);
+        m_stderr->setStderr(php.stderrData);
+        const int messages = int(m_stderr->messages().size());
         m_tabs->setTabText(m_tabs->indexOf(m_stderrTab),
-                           lines ? tr("STDERR (%1)").arg(lines) : tr("STDERR"));
+                           messages ? tr("STDERR (%1)").arg(messages) : tr("STDERR"));
         m_tabs->setTabVisible(m_tabs->indexOf(m_replyTab), true);
         m_tabs->setTabVisible(m_tabs->indexOf(m_stderrTab), true);
         m_tabs->setTabText(m_tabs->indexOf(m_paramsTab), tr("Request"));
         m_params->setVisible(true);
-        m_replay->setEnabled(true);
-        // A failed exchange opens on what PHP answered; a good one keeps the user's tab.
-        if (!ok || php.status >= 400)
-            m_tabs->setCurrentWidget(m_replyTab);
+        // A failed exchange opens on what says why: PHP's own messages when it wrote any,
+        // else the reply with the error; a good one keeps the user's tab.
+        if (failed)
+            m_tabs->setCurrentWidget(messages ? m_stderrTab : m_replyTab);
     } else {
         m_params->setVisible(false);
         // Not an exchange with PHP: only the payload.
@@ -209,4 +350,5 @@ void TrafficDetailWidget::setEntry(const TrafficEntry &e) {
     if (e.status != 0 && !e.php)
         summary += QStringLiteral(" &nbsp; code %1").arg(e.status);
     m_summary->setText(summary);
+    updateReplayButtons();
 }

@@ -1,5 +1,7 @@
 #include "trafficfilter.h"
 
+#include "trafficmarks.h"
+
 namespace {
 
 const QLatin1String RegexPrefix("re:");
@@ -45,7 +47,8 @@ bool TrafficFilter::isKindEnabled(TrafficEntry::Kind kind) const {
 }
 
 bool TrafficFilter::isEmpty() const {
-    return m_clientId.isEmpty() && m_text.isEmpty() && m_kindMask == AllKinds && !m_errorsOnly;
+    return m_clientId.isEmpty() && m_text.isEmpty() && m_kindMask == AllKinds && !m_errorsOnly &&
+           !m_warningsOnly;
 }
 
 bool TrafficFilter::matchesText(const QString &haystack) const {
@@ -57,7 +60,8 @@ bool TrafficFilter::matchesText(const QString &haystack) const {
 bool TrafficFilter::accepts(const TrafficEntry &entry) const {
     if (!isKindEnabled(entry.kind))
         return false;
-    if (m_errorsOnly && !entry.isError)
+    if ((m_errorsOnly || m_warningsOnly) && !((m_errorsOnly && TrafficMarks::isProblem(entry)) ||
+                                              (m_warningsOnly && TrafficMarks::hasWarnings(entry))))
         return false;
     if (!m_clientId.isEmpty() && entry.clientId != m_clientId)
         return false;

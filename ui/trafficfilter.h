@@ -7,7 +7,7 @@
 #include <QString>
 
 /// GUI-free predicate over traffic entries: client, text (substring or `re:` regex), kinds,
-/// errors only. The traffic view's proxy and the tests use the same class.
+/// errors only, warnings. The traffic view's proxy and the tests use the same class.
 class TrafficFilter final {
 public:
     /// Only entries of this client; empty: any client.
@@ -25,8 +25,14 @@ public:
     bool isKindEnabled(TrafficEntry::Kind kind) const;
     void setAllKinds() { m_kindMask = AllKinds; }
 
+    /// Only problems (TrafficMarks::isProblem): error rows, failed exchanges, and 2xx replies
+    /// with a warning or an error in STDERR.
     void setErrorsOnly(bool errorsOnly) { m_errorsOnly = errorsOnly; }
     bool errorsOnly() const { return m_errorsOnly; }
+    /// Only rows whose STDERR has a PHP diagnostic (deprecated and up). With errorsOnly too, a
+    /// row passes when it is either.
+    void setWarningsOnly(bool warningsOnly) { m_warningsOnly = warningsOnly; }
+    bool warningsOnly() const { return m_warningsOnly; }
 
     bool isEmpty() const;
     bool accepts(const TrafficEntry &entry) const;
@@ -42,4 +48,5 @@ private:
     bool m_isRegex = false;
     quint32 m_kindMask = AllKinds;
     bool m_errorsOnly = false;
+    bool m_warningsOnly = false;
 };

@@ -13,6 +13,13 @@ void TrafficFilterProxyModel::setFilter(const TrafficFilter &filter) {
     invalidateFilter();
 }
 
+void TrafficFilterProxyModel::setLogModel(TrafficLogModel *source) {
+    if (source == m_source)
+        return;
+    m_source = source;
+    setSourceModel(source);
+}
+
 bool TrafficFilterProxyModel::filterAcceptsRow(int sourceRow,
                                                const QModelIndex &sourceParent) const {
     if (sourceParent.isValid() || m_filter.isEmpty())

@@ -13,6 +13,9 @@ public:
     explicit TrafficFilterProxyModel(TrafficLogModel *source, QObject *parent = nullptr);
 
     void setFilter(const TrafficFilter &filter);
+    /// Shows another log's rows (the live log, or an opened capture).
+    void setLogModel(TrafficLogModel *source);
+    TrafficLogModel *logModel() const { return m_source; }
     const TrafficFilter &filter() const { return m_filter; }
 
 protected:

@@ -1,5 +1,8 @@
 #include "trafficlogmodel.h"
 
+#include "themecolors.h"
+#include "trafficmarks.h"
+
 #include <QBrush>
 #include <QColor>
 #include <QDateTime>
@@ -16,6 +19,9 @@ namespace {
 constexpr int MinCapacityRows = 100;
 constexpr int SummaryPreviewChars = 160;
 constexpr int HexPreviewBytes = 48;
+// Marks in the Status column: they show in any palette and need no icon painting.
+const QChar ErrorMark(0x2716);   // ✖
+const QChar WarningMark(0x26A0); // ⚠
 
 QString preview(const TrafficEntry &entry) {
     if (entry.body.isEmpty())
@@ -139,20 +145,28 @@ QString TrafficLogModel::kindText(TrafficEntry::Kind kind) {
 QString TrafficLogModel::summary(const TrafficEntry &entry) {
     switch (entry.kind) {
     case TrafficEntry::Kind::Php: {
-        QString s;
+        // The recorder already says "(replay of #N)" in the text; the summary says it first.
+        QString s = entry.replayOf ? tr("↻ replay of #%1 · ").arg(entry.replayOf) : QString();
         if (entry.php && entry.php->outcome != QLatin1String("ok") && !entry.php->outcome.isEmpty())
-            s = entry.php->outcome + QStringLiteral(": ") + entry.php->error;
+            s += entry.php->outcome + QStringLiteral(": ") + entry.php->error;
         else if (entry.php)
-            s = QStringLiteral("%1 → %2 bytes")
-                    .arg(entry.php->status)
-                    .arg(entry.php->responseBodySize);
-        if (entry.php && !entry.php->stderrData.isEmpty())
-            s += QStringLiteral("  [stderr: %1]")
-                     .arg(QString::fromUtf8(entry.php->stderrData)
-                              .section(QLatin1Char('\n'), 0, 0)
-                              .left(SummaryPreviewChars));
-        if (!entry.text.isEmpty() && s.isEmpty())
-            s = entry.text;
+            s += QStringLiteral("%1 → %2 bytes")
+                     .arg(entry.php->status)
+                     .arg(entry.php->responseBodySize);
+        if (entry.php && !entry.php->stderrData.isEmpty()) {
+            // The first message, without php-fpm's prefix: the one the developer looks for.
+            const QList<PhpStderr::Message> messages =
+                PhpStderr::split(entry.php->stderrData, false);
+            const QString first = messages.isEmpty()
+                                      ? QString()
+                                      : messages.first().text.section(QLatin1Char('\n'), 0, 0);
+            s += QStringLiteral("  [stderr%1: %2]")
+                     .arg(messages.size() > 1 ? QStringLiteral(" ×%1").arg(messages.size())
+                                              : QString(),
+                          first.left(SummaryPreviewChars));
+        }
+        if (!entry.text.isEmpty() && !entry.php)
+            s += entry.text;
         return s;
     }
     case TrafficEntry::Kind::Close:
@@ -193,8 +207,14 @@ QVariant TrafficLogModel::data(const QModelIndex &index, int role) const {
         case Size:
             return e.size > 0 || e.kind == TrafficEntry::Kind::MessageIn ? formatSize(e.size)
                                                                          : QString();
-        case Status:
-            return e.status != 0 ? QString::number(e.status) : QString();
+        case Status: {
+            const TrafficMarks::Mark mark = TrafficMarks::mark(e);
+            QString status = e.status != 0 ? QString::number(e.status) : QString();
+            if (e.kind != TrafficEntry::Kind::Php || mark == TrafficMarks::Mark::None)
+                return status;
+            const QChar glyph = mark == TrafficMarks::Mark::Error ? ErrorMark : WarningMark;
+            return status.isEmpty() ? QString(glyph) : glyph + QLatin1Char(' ') + status;
+        }
         case Duration:
             return e.kind == TrafficEntry::Kind::Php
                        ? QStringLiteral("%1 ms").arg(double(e.durationUs) / 1000.0, 0, 'f', 1)
@@ -226,14 +246,26 @@ QVariant TrafficLogModel::data(const QModelIndex &index, int role) const {
     case Qt::ToolTipRole:
         if (column == Summary || column == Client)
             return data(index, Qt::DisplayRole);
+        if (column == Status && e.php) {
+            const QString counts = TrafficMarks::stderrCounts(e.php->stderrData);
+            const QString headline = TrafficMarks::phpHeadline(*e.php);
+            return counts.isEmpty() ? headline : tr("%1\nSTDERR: %2").arg(headline, counts);
+        }
         return {};
     case Qt::ForegroundRole:
-        // A PHP status >= 400 is logged as a normal exchange (its error is its own row), but
-        // the developer should still see it at a glance.
-        if (e.isError || (e.kind == TrafficEntry::Kind::Php && e.status >= 400))
-            return QBrush(QColor(0xc0, 0x1c, 0x28));
+        // A failed exchange is logged as an exchange (its error is its own row), and a 200 with
+        // warnings in STDERR is not an error for the gateway; the developer should still see
+        // both at a glance. The tones are chosen for the palette in use.
+        switch (TrafficMarks::mark(e)) {
+        case TrafficMarks::Mark::Error:
+            return QBrush(ThemeColors::color(ThemeColors::Tone::Error));
+        case TrafficMarks::Mark::Warning:
+            return QBrush(ThemeColors::color(ThemeColors::Tone::Warning));
+        case TrafficMarks::Mark::None:
+            break;
+        }
         if (e.kind == TrafficEntry::Kind::PhpLog)
-            return QBrush(QColor(0x98, 0x6a, 0x00));
+            return QBrush(ThemeColors::color(ThemeColors::Tone::Warning));
         return {};
     case Qt::TextAlignmentRole:
         if (column == Size || column == Status || column == Duration)
@@ -251,6 +283,8 @@ QVariant TrafficLogModel::data(const QModelIndex &index, int role) const {
         return e.isError;
     case ClientIdRole:
         return e.clientId;
+    case MarkRole:
+        return int(TrafficMarks::mark(e));
     }
     return {};
 }

@@ -19,6 +19,7 @@ public:
         KindRole,
         IsErrorRole,
         ClientIdRole,
+        MarkRole, // int(TrafficMarks::Mark)
     };
 
     explicit TrafficLogModel(int capacity, QObject *parent = nullptr);

@@ -94,6 +94,11 @@ quint64 TrafficLog::lastId() const {
     return m_nextId - 1;
 }
 
+void TrafficLog::continueAfter(quint64 lastId) {
+    QMutexLocker lock(&m_mutex);
+    m_nextId = std::max(m_nextId, lastId + 1);
+}
+
 void TrafficLog::clear() {
     QMutexLocker lock(&m_mutex);
     m_entries.clear();

@@ -25,6 +25,9 @@ public:
     /// The entry with this id, if still in the ring.
     bool entry(quint64 id, TrafficEntry *out) const;
     quint64 lastId() const;
+    /// Ids go on after `lastId` (never back): a console that keeps the rows of an earlier
+    /// engine gives the next one's log the last id it saw, so no id names two entries.
+    void continueAfter(quint64 lastId);
     void clear();
     void setCapacity(int capacity);
     int capacity() const;

@@ -4,6 +4,9 @@
 #include "trafficfilter.h"
 #include "trafficfilterproxymodel.h"
 #include "trafficlogmodel.h"
+#include "trafficmarks.h"
+
+#include <QBrush>
 
 #include <QSignalSpy>
 #include <QTest>
@@ -40,6 +43,10 @@ private Q_SLOTS:
     void rowOfIdFindsOnlyHeldEntries();
     void filterAccepts_data();
     void filterAccepts();
+    void problemFilters_data();
+    void problemFilters();
+    void statusColumnMarksWarningsAndErrors();
+    void replaySummarySaysSo();
     void invalidRegexIsRefused();
     void proxyFollowsFilterAndBatches();
     void connectionsModelUpdatesInPlace();
@@ -177,6 +184,8 @@ void TestTrafficLogModel::filterAccepts() {
     e.clientId = "abc";
     e.body = "Hello World";
     auto php = std::make_shared<PhpExchange>();
+    php->outcome = QStringLiteral("ok");
+    php->status = 200;
     php->stderrData = "boom";
     e.php = php;
 
@@ -191,6 +200,104 @@ void TestTrafficLogModel::filterAccepts() {
     e.isError = true; // errors-only never hides an error that passes the rest
     if (errorsOnly)
         QCOMPARE(filter.accepts(e), hiddenKind < 0 && client.isEmpty() && text.isEmpty());
+}
+
+namespace {
+
+/// A PHP exchange row: `status` (0 with `outcome` for a failure) and `stderrData`.
+TrafficEntry phpRow(int status, const QByteArray &stderrData, const QString &outcome = "ok") {
+    TrafficEntry e;
+    e.id = g_nextId++;
+    e.kind = TrafficEntry::Kind::Php;
+    e.clientId = "c1";
+    e.status = status;
+    auto php = std::make_shared<PhpExchange>();
+    php->outcome = outcome;
+    php->status = status;
+    php->stderrData = stderrData;
+    e.php = php;
+    e.isError = outcome != QLatin1String("ok") || status < 200 || status > 299;
+    return e;
+}
+
+const QByteArray Warning = "PHP message: PHP Warning:  Undefined variable $x in /a.php on line 3";
+const QByteArray Notice = "PHP message: PHP Notice:  n in /a.php on line 3";
+const QByteArray Fatal = "PHP message: PHP Fatal error:  Uncaught E in /a.php:3";
+const QByteArray LogLine = "PHP message: handled 13 bytes";
+
+} // namespace
+
+void TestTrafficLogModel::problemFilters_data() {
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QByteArray>("stderrData");
+    QTest::addColumn<QString>("outcome");
+    QTest::addColumn<bool>("errorsOnly");
+    QTest::addColumn<bool>("warnings");
+    QTest::addColumn<bool>("nextErrorStops");
+
+    QTest::newRow("200 clean") << 200 << QByteArray() << "ok" << false << false << false;
+    QTest::newRow("200 with an error_log line")
+        << 200 << LogLine << "ok" << false << false << false;
+    QTest::newRow("200 with a warning") << 200 << Warning << "ok" << true << true << true;
+    QTest::newRow("200 with a notice") << 200 << Notice << "ok" << false << true << false;
+    QTest::newRow("200 with a fatal error") << 200 << Fatal << "ok" << true << true << true;
+    QTest::newRow("500 without STDERR") << 500 << QByteArray() << "ok" << true << false << true;
+    QTest::newRow("timeout") << 0 << QByteArray() << "php_timeout" << true << false << true;
+}
+
+void TestTrafficLogModel::problemFilters() {
+    QFETCH(int, status);
+    QFETCH(QByteArray, stderrData);
+    QFETCH(QString, outcome);
+    QFETCH(bool, errorsOnly);
+    QFETCH(bool, warnings);
+    QFETCH(bool, nextErrorStops);
+    const TrafficEntry e = phpRow(status, stderrData, outcome);
+    TrafficFilter errors;
+    errors.setErrorsOnly(true);
+    QCOMPARE(errors.accepts(e), errorsOnly);
+    TrafficFilter warned;
+    warned.setWarningsOnly(true);
+    QCOMPARE(warned.accepts(e), warnings);
+    TrafficFilter both;
+    both.setErrorsOnly(true);
+    both.setWarningsOnly(true);
+    QCOMPARE(both.accepts(e), errorsOnly || warnings);
+    QCOMPARE(TrafficMarks::isProblem(e), nextErrorStops);
+}
+
+void TestTrafficLogModel::statusColumnMarksWarningsAndErrors() {
+    TrafficLogModel model(100);
+    model.append(
+        {phpRow(200, {}), phpRow(200, Warning), phpRow(500, {}), phpRow(0, {}, "php_timeout")});
+    const auto status = [&model](int row) {
+        return model.index(row, TrafficLogModel::Status).data().toString();
+    };
+    QCOMPARE(status(0), QStringLiteral("200"));
+    QCOMPARE(status(1), QStringLiteral("⚠ 200"));
+    QCOMPARE(status(2), QStringLiteral("✖ 500"));
+    QCOMPARE(status(3), QStringLiteral("✖"));
+    QVERIFY(!model.index(0, 0).data(Qt::ForegroundRole).isValid());
+    const QColor warning =
+        qvariant_cast<QBrush>(model.index(1, 0).data(Qt::ForegroundRole)).color();
+    const QColor error = qvariant_cast<QBrush>(model.index(2, 0).data(Qt::ForegroundRole)).color();
+    QVERIFY(warning.isValid());
+    QVERIFY(error.isValid());
+    QVERIFY(warning != error);
+    QVERIFY(model.index(1, TrafficLogModel::Status)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("1 warning")));
+    QCOMPARE(model.index(3, 0).data(TrafficLogModel::MarkRole).toInt(),
+             int(TrafficMarks::Mark::Error));
+}
+
+void TestTrafficLogModel::replaySummarySaysSo() {
+    TrafficEntry e = phpRow(200, {});
+    e.replayOf = 42;
+    QVERIFY(TrafficLogModel::summary(e).startsWith(QStringLiteral("↻ replay of #42")));
+    e.replayOf = 0;
+    QVERIFY(!TrafficLogModel::summary(e).contains(QStringLiteral("replay")));
 }
 
 void TestTrafficLogModel::invalidRegexIsRefused() {
@@ -262,5 +369,5 @@ void TestTrafficLogModel::connectionsModelUpdatesInPlace() {
     QCOMPARE(model.rowCount(), 0);
 }
 
-QTEST_GUILESS_MAIN(TestTrafficLogModel)
+QTEST_MAIN(TestTrafficLogModel)
 #include "tst_trafficlogmodel.moc"
