@@ -36,10 +36,33 @@ const char *TrafficEntry::kindName(Kind kind) {
     return "unknown";
 }
 
-TrafficLog::TrafficLog(int capacity, qint64 bodyCapBytes)
+TrafficLog::TrafficLog(int capacity, qint64 bodyCapBytes, qint64 maxBytes)
     : m_capacity(std::max(0, capacity))
     , m_enabled(m_capacity > 0)
-    , m_bodyCap(bodyCapBytes) {}
+    , m_bodyCap(bodyCapBytes)
+    , m_maxBytes(std::max<qint64>(0, maxBytes)) {}
+
+qint64 TrafficLog::bytesOf(const TrafficEntry &e) {
+    qint64 bytes = e.body.size();
+    // A PHP exchange is counted with its own row (a message row shares none of it).
+    if (e.php && e.kind == TrafficEntry::Kind::Php)
+        bytes += e.php->requestBody.size() + e.php->responseBody.size() + e.php->stderrData.size();
+    return bytes;
+}
+
+void TrafficLog::trim() {
+    // The newest entry always stays, whatever its size.
+    while (m_entries.size() > size_t(m_capacity) ||
+           (m_entries.size() > 1 && m_bytes > m_maxBytes)) {
+        m_bytes -= bytesOf(m_entries.front());
+        m_entries.pop_front();
+    }
+}
+
+qint64 TrafficLog::heldBytes() const {
+    QMutexLocker lock(&m_mutex);
+    return m_bytes;
+}
 
 bool TrafficLog::capBody(QByteArray &body) const {
     if (body.size() <= m_bodyCap)
@@ -60,9 +83,9 @@ quint64 TrafficLog::append(TrafficEntry entry) {
     QMutexLocker lock(&m_mutex);
     entry.id = m_nextId++;
     const quint64 id = entry.id;
+    m_bytes += bytesOf(entry);
     m_entries.push_back(std::move(entry));
-    while (m_entries.size() > size_t(m_capacity))
-        m_entries.pop_front();
+    trim();
     return id;
 }
 
@@ -102,14 +125,14 @@ void TrafficLog::continueAfter(quint64 lastId) {
 void TrafficLog::clear() {
     QMutexLocker lock(&m_mutex);
     m_entries.clear();
+    m_bytes = 0;
 }
 
 void TrafficLog::setCapacity(int capacity) {
     QMutexLocker lock(&m_mutex);
     m_capacity = std::max(0, capacity);
     m_enabled.store(m_capacity > 0, std::memory_order_relaxed);
-    while (m_entries.size() > size_t(m_capacity))
-        m_entries.pop_front();
+    trim();
 }
 
 int TrafficLog::capacity() const {
