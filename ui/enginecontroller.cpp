@@ -1,5 +1,6 @@
 #include "enginecontroller.h"
 
+#include "cluster/noderouter.h"
 #include "engine/engine.h"
 #include "fpm/fpmpoller.h"
 #include "fpm/managedphp.h"
@@ -241,8 +242,13 @@ void EngineController::tick() {
         sample.messagesInPerSec = m_rateIn;
         sample.messagesOutPerSec = m_rateOut;
     }
-    if (m_gateway)
+    if (m_gateway) {
         sample.snapshot = m_engine->snapshot(); // every engine thread's, merged
+        const Engine::ClusterState cluster = m_engine->clusterState();
+        sample.cluster = cluster.enabled;
+        sample.clusterUp = cluster.up;
+        sample.clusterNodes = cluster.nodes;
+    }
     Q_EMIT sampled(sample);
 
     if (TrafficLog *log = engine->trafficLog()) {
@@ -323,14 +329,16 @@ void EngineController::requestFpmSample() {
         Qt::QueuedConnection);
 }
 
-void EngineController::callGateway(std::function<void(Gateway *)> work) {
+void EngineController::callRouter(std::function<void(NodeRouter *)> work) {
     if (!m_engine) {
         work(nullptr);
         return;
     }
+    // The node's router, not the first thread's gateway: with --threads or --cluster a client
+    // may live on another engine thread or node.
     Engine *engine = m_engine;
     QMetaObject::invokeMethod(
-        engine, [engine, work] { work(engine->gateway()); }, Qt::QueuedConnection);
+        engine, [engine, work] { work(engine->router()); }, Qt::QueuedConnection);
 }
 
 namespace {
@@ -356,8 +364,8 @@ void EngineController::push(Target target, const QString &name, const OutboundMe
         return;
     }
     QPointer<QObject> ctx(context);
-    callGateway([this, ctx, target, name, message, done](Gateway *gateway) {
-        if (!gateway) {
+    callRouter([this, ctx, target, name, message, done](NodeRouter *router) {
+        if (!router) {
             answer(this, ctx, [done] { done({}, tr("the gateway is not running")); });
             return;
         }
@@ -367,7 +375,7 @@ void EngineController::push(Target target, const QString &name, const OutboundMe
                  : target == Target::Group ? PushTarget::Kind::Group
                                            : PushTarget::Kind::Everyone;
         t.name = target == Target::Client ? name.toLatin1() : name.toUtf8();
-        gateway->deliver(t, message, false, [this, ctx, done](const DeliveryResult &result) {
+        router->deliver(t, message, false, [this, ctx, done](const DeliveryResult &result) {
             const QString error = QString::fromLatin1(result.error);
             answer(this, ctx, [done, result, error] { done(result, error); });
         });
@@ -381,12 +389,12 @@ void EngineController::closeClient(const QByteArray &clientId, int code, const Q
         return;
     }
     QPointer<QObject> ctx(context);
-    callGateway([this, ctx, clientId, code, reason, done](Gateway *gateway) {
-        if (!gateway) {
+    callRouter([this, ctx, clientId, code, reason, done](NodeRouter *router) {
+        if (!router) {
             answer(this, ctx, [done] { done(false); });
             return;
         }
-        gateway->closeClient(clientId, code, reason.toUtf8(), [this, ctx, done](bool found) {
+        router->closeClient(clientId, code, reason.toUtf8(), [this, ctx, done](bool found) {
             answer(this, ctx, [done, found] { done(found); });
         });
     });
@@ -395,9 +403,8 @@ void EngineController::closeClient(const QByteArray &clientId, int code, const Q
 void EngineController::setTrafficLogCapacity(int entries) {
     m_trafficLogCapacity = std::max(0, entries);
     if (m_engine && m_engine->trafficLog())
-        m_engine->trafficLog()->setCapacity(m_trafficLogCapacity > 0
-                                                ? m_trafficLogCapacity
-                                                : m_config.trafficLogEntries);
+        m_engine->trafficLog()->setCapacity(m_trafficLogCapacity > 0 ? m_trafficLogCapacity
+                                                                     : m_config.trafficLogEntries);
 }
 
 void EngineController::replay(const QByteArray &clientId, const ReplayRequest &request,
@@ -407,24 +414,14 @@ void EngineController::replay(const QByteArray &clientId, const ReplayRequest &r
         return;
     }
     QPointer<QObject> ctx(context);
-    callGateway([this, ctx, clientId, request, done](Gateway *gateway) {
-        QString error = tr("the gateway is not running");
-        const bool ok = gateway && gateway->replay(clientId, request, &error);
-        answer(this, ctx, [done, ok, error] { done(ok, error); });
-    });
-}
-
-void EngineController::replay(quint64 entryId, QObject *context,
-                              std::function<void(bool, const QString &)> done) {
-    if (m_state != State::Running) {
-        done(false, tr("the gateway is not running"));
-        return;
-    }
-    QPointer<QObject> ctx(context);
-    callGateway([this, ctx, entryId, done](Gateway *gateway) {
-        QString error = tr("the gateway is not running");
-        const bool ok = gateway && gateway->replay(entryId, &error);
-        answer(this, ctx, [done, ok, error] { done(ok, error); });
+    callRouter([this, ctx, clientId, request, done](NodeRouter *router) {
+        if (!router) {
+            answer(this, ctx, [done] { done(false, tr("the gateway is not running")); });
+            return;
+        }
+        router->replay(clientId, request, [this, ctx, done](bool ok, const QString &error) {
+            answer(this, ctx, [done, ok, error] { done(ok, error); });
+        });
     });
 }
 
@@ -435,8 +432,13 @@ void EngineController::addToNextMessage(const QByteArray &clientId, const PhpPar
         return;
     }
     QPointer<QObject> ctx(context);
-    callGateway([this, ctx, clientId, params, done](Gateway *gateway) {
-        const bool found = gateway && gateway->addToNextMessage(clientId, params);
-        answer(this, ctx, [done, found] { done(found); });
+    callRouter([this, ctx, clientId, params, done](NodeRouter *router) {
+        if (!router) {
+            answer(this, ctx, [done] { done(false); });
+            return;
+        }
+        router->addToNextMessage(clientId, params, [this, ctx, done](bool found) {
+            answer(this, ctx, [done, found] { done(found); });
+        });
     });
 }

@@ -18,6 +18,7 @@
 
 class Engine;
 class Gateway;
+class NodeRouter;
 
 /// Runs the Engine on a thread of its own and feeds the GUI by sampling a few times a second:
 /// snapshot, counters and a batch of new traffic entries per tick, never a signal per message.
@@ -56,8 +57,6 @@ public:
               std::function<void(const DeliveryResult &, const QString &error)> done);
     void closeClient(const QByteArray &clientId, int code, const QString &reason, QObject *context,
                      std::function<void(bool found)> done);
-    void replay(quint64 entryId, QObject *context,
-                std::function<void(bool ok, const QString &error)> done);
     /// Sends `request` (built from the console's own copy of a logged message) to PHP as
     /// client `clientId`; `error` says why not (the client left, its queue is full).
     void replay(const QByteArray &clientId, const ReplayRequest &request, QObject *context,
@@ -96,7 +95,7 @@ private:
     void requestFpmSample();
     /// Runs `work` on the engine thread with the live gateway (null when none), then `reply` on
     /// this thread.
-    void callGateway(std::function<void(Gateway *)> work);
+    void callRouter(std::function<void(NodeRouter *)> work);
 
     Configuration m_config;
     State m_state = State::Stopped;
