@@ -15,4 +15,7 @@ struct EngineSample {
     qint64 messagesOut = 0;
     qint64 queuedMessages = 0; // all clients, waiting for PHP
     qint64 phpFailures = 0;    // every outcome but ok, since start
+    bool cluster = false;      // --cluster given
+    bool clusterUp = false;    // its Redis reachable
+    int clusterNodes = 0;      // live nodes, this one included
 };

@@ -125,6 +125,7 @@ private:
     SteadyLabel *m_connectionsLabel;
     SteadyLabel *m_rateLabel;
     SteadyLabel *m_fpmLabel;
+    SteadyLabel *m_clusterLabel; // shown with --cluster only
     QLabel *m_demoLabel;
     SetupFlow *m_setup;
     QString m_fpmText;

@@ -52,6 +52,8 @@ public:
 Q_SIGNALS:
     /// Fires when the cluster becomes available or unavailable.
     void availabilityChanged(bool available);
+    /// Fires after each read of the registry: live nodes, this one included.
+    void nodeCountChanged(int nodes);
     /// Fires for lines worth logging; level "info" or "warning".
     void logLine(const QString &level, const QString &text);
 };

@@ -114,6 +114,7 @@ void RedisBroker::heartbeat() {
                         nodes.insert(tag, Node{id, o});
                     }
                     m_nodes = nodes;
+                    Q_EMIT nodeCountChanged(int(m_nodes.size()) + 1);
                 });
             });
     });

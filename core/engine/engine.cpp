@@ -365,6 +365,14 @@ bool Engine::start(QString *error) {
     return true;
 }
 
+Engine::ClusterState Engine::clusterState() const {
+    ClusterState s;
+    s.enabled = !m_config.clusterUrl.isEmpty();
+    s.up = m_clusterUp;
+    s.nodes = m_clusterNodes;
+    return s;
+}
+
 void Engine::startCluster() {
     const Configuration &c = m_config;
     const auto address = c.redisAddress();
@@ -381,6 +389,10 @@ void Engine::startCluster() {
     Metrics *metrics = m_metrics.get();
     m_broker->setConnectionCount([metrics] { return metrics->connectionsCurrent.load(); });
     connect(m_broker.get(), &ClusterBroker::logLine, this, &Engine::logLine);
+    connect(m_broker.get(), &ClusterBroker::availabilityChanged, this,
+            [this](bool up) { m_clusterUp = up; });
+    connect(m_broker.get(), &ClusterBroker::nodeCountChanged, this,
+            [this](int nodes) { m_clusterNodes = nodes; });
     m_router->setBroker(m_broker.get());
     // Not waited for: local delivery works from the start; remote work answers 503 until the
     // first connection to Redis is up.

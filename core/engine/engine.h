@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QObject>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -40,6 +41,13 @@ public:
     /// Graceful stop (see Gateway::stop); emits stopped() when done.
     void stop();
     bool isRunning() const { return m_running; }
+    /// The cluster as the console shows it; any thread.
+    struct ClusterState {
+        bool enabled = false; // --cluster given
+        bool up = false;      // Redis reachable
+        int nodes = 0;        // live nodes, this one included (0 until the first heartbeat)
+    };
+    ClusterState clusterState() const;
 
     const Configuration &config() const { return m_config; }
     // Parts; null when not running (or, for managedPhp, when not in --demo).
@@ -133,4 +141,6 @@ private:
     QTimer *m_adminSnapshotLinger = nullptr;
     std::unique_ptr<FpmPoller> m_fpmPoller;
     bool m_running = false;
+    std::atomic<bool> m_clusterUp{false};
+    std::atomic<int> m_clusterNodes{0};
 };
