@@ -50,6 +50,19 @@ PhpParams TrafficContextMenu::clientParams(const TrafficLogModel *model, const T
     return {};
 }
 
+QString TrafficContextMenu::pushUrl(const TrafficLogModel *model) {
+    const int last = model->rowCount() - 1;
+    for (int row = last; row >= 0 && row > last - ClientParamsScanRows; --row) {
+        const TrafficEntry &other = model->entry(row);
+        if (!other.php)
+            continue;
+        const QByteArray url = TrafficCopy::paramValue(other.php->params(), "WS_PUSH_URL");
+        if (!url.isEmpty())
+            return QString::fromUtf8(url);
+    }
+    return QStringLiteral("http://127.0.0.1:8081"); // the default --push-listen
+}
+
 QString TrafficContextMenu::commandLine(const TrafficLogModel *model, const TrafficEntry &e,
                                         bool wscat, QString *error) {
     if (e.kind != TrafficEntry::Kind::MessageIn && e.kind != TrafficEntry::Kind::Php) {
@@ -110,6 +123,15 @@ QMenu *TrafficContextMenu::create(TrafficLogView *view, const TrafficEntry &e, Q
         a->setEnabled(!line.isEmpty());
         a->setToolTip(line.isEmpty() ? error : line);
         QObject::connect(a, &QAction::triggered, menu, [view, line] { copy(view, line, line); });
+    }
+    if (e.kind == TrafficEntry::Kind::Push) {
+        const QString line = TrafficCopy::curlCommand(pushUrl(model), e.text, message, binary);
+        QAction *curl = menu->addAction(tr("Copy as curl command"));
+        curl->setObjectName(QStringLiteral("copyCurlAction"));
+        curl->setEnabled(!line.isEmpty());
+        curl->setToolTip(line.isEmpty() ? tr("a binary push cannot be written as one curl call")
+                                        : line);
+        QObject::connect(curl, &QAction::triggered, menu, [view, line] { copy(view, line, line); });
     }
     menu->setToolTipsVisible(true);
     menu->addSeparator();

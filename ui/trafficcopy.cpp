@@ -65,3 +65,37 @@ QString TrafficCopy::wscatCommand(const QString &url, const QByteArray &body, bo
         .arg(shellQuote(url), shellQuote(QString::fromUtf8(body)))
         .arg(WscatWaitSeconds);
 }
+
+QString TrafficCopy::curlCommand(const QString &pushUrl, const QString &summary,
+                                 const QByteArray &body, bool binary) {
+    if (binary || pushUrl.isEmpty() || !summary.startsWith(QLatin1String("to ")))
+        return {};
+    const qsizetype colon = summary.indexOf(QLatin1Char(':'));
+    if (colon < 0)
+        return {};
+    const QString target = summary.mid(3, colon - 3);
+    QString path = QStringLiteral("/send");
+    QString field;
+    if (target == QLatin1String("everyone")) {
+        path = QStringLiteral("/broadcast");
+    } else {
+        const qsizetype space = target.indexOf(QLatin1Char(' '));
+        const QString kind = target.left(space);
+        const QString name = target.mid(space + 1);
+        if (space <= 0 || name.isEmpty())
+            return {};
+        const QString key = kind == QLatin1String("client") ? QStringLiteral("client_id")
+                            : kind == QLatin1String("user") || kind == QLatin1String("group")
+                                ? kind
+                                : QString();
+        if (key.isEmpty())
+            return {};
+        field =
+            QStringLiteral(" --data-urlencode %1").arg(shellQuote(key + QLatin1Char('=') + name));
+    }
+    // ${VAR:+…}: no Authorization header at all when the variable is unset (a tokenless API).
+    return QStringLiteral("curl -sS ${WSGATE_PUSH_TOKEN:+-H \"Authorization: Bearer "
+                          "$WSGATE_PUSH_TOKEN\"}%1 --data-urlencode %2 %3")
+        .arg(field, shellQuote(QStringLiteral("message=") + QString::fromUtf8(body)),
+             shellQuote(pushUrl + path));
+}

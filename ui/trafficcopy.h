@@ -5,7 +5,7 @@
 #include <QString>
 
 /// The text the traffic view puts on the clipboard: a body, the params (secrets masked), and
-/// a message as a websocat or wscat command line. Pure, no widgets.
+/// a message as a websocat or wscat command line, a push as a curl call. Pure, no widgets.
 class TrafficCopy final {
 public:
     /// "NAME=value" lines; secrets masked unless `reveal`.
@@ -23,4 +23,10 @@ public:
     /// The same with wscat (-x sends one text message, -w waits for the reply); empty for a
     /// binary message, which wscat cannot send from the command line.
     static QString wscatCommand(const QString &url, const QByteArray &body, bool binary);
+    /// A push row (its summary "to client ID: …", "to user NAME: …", "to group NAME: …", "to
+    /// everyone: …") as the curl call that sends it again through the push API at `pushUrl`;
+    /// the token comes from $WSGATE_PUSH_TOKEN when set (never the real one). Empty for a
+    /// binary push or a summary it cannot read.
+    static QString curlCommand(const QString &pushUrl, const QString &summary,
+                               const QByteArray &body, bool binary);
 };
