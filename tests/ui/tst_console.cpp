@@ -40,6 +40,7 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QAction>
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
@@ -778,8 +779,16 @@ void TestConsole::screenshots() {
                               int(clients.size()) + (m_client ? 1 : 0), UiTimeoutMs);
     QTest::qWait(1500); // two FPM polls and a few samples: the charts need points to draw
 
+    // WSGATE_SCREENSHOT_DARK=1: the dark theme; WSGATE_SCREENSHOT_SUFFIX names the variant
+    // (run with QT_SCALE_FACTOR=1.5 and a suffix "-1.5x" for the large-scale set).
+    const bool dark = qEnvironmentVariableIntValue("WSGATE_SCREENSHOT_DARK") == 1;
+    auto *darkAction = m_window->findChild<QAction *>(QStringLiteral("darkThemeAction"));
+    QVERIFY(darkAction);
+    darkAction->setChecked(dark);
+    const QString suffix = qEnvironmentVariable("WSGATE_SCREENSHOT_SUFFIX");
     m_window->resize(1440, 900);
-    auto save = [&dir](QWidget *w, const QString &name) {
+    auto save = [&dir, suffix](QWidget *w, QString name) {
+        name.replace(QLatin1String(".png"), suffix + QLatin1String(".png"));
         const QString path = QDir(dir).filePath(name);
         QVERIFY2(w->grab().save(path), qPrintable(path));
     };
