@@ -59,7 +59,7 @@ bench_start_fpm wsgate-bench-gui 32
 free_port() {
     local p
     for _ in $(seq 50); do
-        p=$((20000 + RANDOM % 20000))
+        p=$((10000 + RANDOM % 20000)) # below the ephemeral range the load tools use
         (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
     done
     echo 18080
