@@ -1,5 +1,7 @@
 #include "bodyformatter.h"
 
+#include "jsonindenter.h"
+
 #include <QJsonDocument>
 #include <QJsonParseError>
 #include <QStringDecoder>
@@ -32,16 +34,8 @@ BodyFormatter::Format BodyFormatter::detect(const QByteArray &bytes, bool binary
 }
 
 QString BodyFormatter::prettyJson(const QByteArray &bytes, QString *error) {
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &parseError);
-    if (parseError.error != QJsonParseError::NoError) {
-        if (error)
-            *error = QStringLiteral("%1 at offset %2")
-                         .arg(parseError.errorString())
-                         .arg(parseError.offset);
-        return {};
-    }
-    return QString::fromUtf8(doc.toJson(QJsonDocument::Indented)).trimmed();
+    // As written: keys in their order, numbers as spelt (QJsonDocument sorts and reformats).
+    return JsonIndenter::indent(bytes, error);
 }
 
 QString BodyFormatter::hexDump(const QByteArray &bytes) {
