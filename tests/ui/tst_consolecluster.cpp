@@ -7,6 +7,7 @@
 #include "redisfixture.h"
 #include "steadylabel.h"
 
+#include <QElapsedTimer>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -21,6 +22,8 @@ private slots:
 
 namespace {
 
+constexpr int StartTimeoutMs = 15000;
+
 Configuration consoleConfig(const QString &clusterUrl) {
     Configuration config;
     config.listenHost = QStringLiteral("127.0.0.1");
@@ -34,20 +37,38 @@ Configuration consoleConfig(const QString &clusterUrl) {
     return config;
 }
 
+/// A console window with its own settings file, its engine started.
+struct Console {
+    explicit Console(const QString &clusterUrl)
+        : settings(dir.filePath(QStringLiteral("c.ini")), QSettings::IniFormat)
+        , window(consoleConfig(clusterUrl), &settings) {}
+    /// Starts the engine and returns the status bar's cluster label (null: none, or no start).
+    SteadyLabel *start() {
+        window.controller()->setSampleInterval(50);
+        window.controller()->start();
+        QElapsedTimer clock;
+        clock.start();
+        while (window.controller()->state() != EngineController::State::Running &&
+               clock.elapsed() < StartTimeoutMs)
+            QTest::qWait(20);
+        if (window.controller()->state() != EngineController::State::Running)
+            return nullptr;
+        return window.statusBar()->findChild<SteadyLabel *>(QStringLiteral("clusterLabel"));
+    }
+    QTemporaryDir dir;
+    QSettings settings;
+    MainWindow window;
+};
+
 } // namespace
 
 void TestConsoleCluster::statusBarShowsTheCluster() {
     RedisFixture redis;
     WSGATE_START_REDIS(redis);
-    QTemporaryDir dir;
-    QSettings settings(dir.filePath(QStringLiteral("c.ini")), QSettings::IniFormat);
-    MainWindow window(consoleConfig(redis.url()), &settings);
-    window.controller()->setSampleInterval(50);
-    window.controller()->start();
-    QTRY_COMPARE_WITH_TIMEOUT(window.controller()->state(), EngineController::State::Running,
-                              15000);
-    auto *label = window.statusBar()->findChild<SteadyLabel *>(QStringLiteral("clusterLabel"));
+    Console console(redis.url());
+    SteadyLabel *label = console.start();
     QVERIFY(label);
+    MainWindow &window = console.window;
     // The first heartbeat reads the registry back: this node alone.
     QTRY_COMPARE_WITH_TIMEOUT(label->text(), QStringLiteral("cluster: 1 node"), 10000);
     QVERIFY(!label->isHidden());
@@ -62,15 +83,10 @@ void TestConsoleCluster::statusBarShowsTheCluster() {
 }
 
 void TestConsoleCluster::noClusterNoLabel() {
-    QTemporaryDir dir;
-    QSettings settings(dir.filePath(QStringLiteral("c.ini")), QSettings::IniFormat);
-    MainWindow window(consoleConfig(QString()), &settings);
-    window.controller()->setSampleInterval(50);
-    window.controller()->start();
-    QTRY_COMPARE_WITH_TIMEOUT(window.controller()->state(), EngineController::State::Running,
-                              15000);
-    auto *label = window.statusBar()->findChild<SteadyLabel *>(QStringLiteral("clusterLabel"));
+    Console console{QString()};
+    SteadyLabel *label = console.start();
     QVERIFY(label);
+    MainWindow &window = console.window;
     QTest::qWait(200); // a few samples
     QVERIFY(label->isHidden());
     QVERIFY(!window.statusText().contains(QLatin1String("cluster")));
