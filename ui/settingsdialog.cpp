@@ -51,7 +51,8 @@ const QList<Choice> &choices() {
 
 bool isFileOption(const QString &name) {
     return name == QLatin1String("script") || name == QLatin1String("tls-cert") ||
-           name == QLatin1String("tls-key") || name == QLatin1String("push-token-file");
+           name == QLatin1String("tls-key") || name == QLatin1String("push-token-file") ||
+           name == QLatin1String("push-tls-cert") || name == QLatin1String("push-tls-key");
 }
 
 bool isSwitchOption(const QString &name) {
@@ -143,7 +144,8 @@ SettingsDialog::SettingsDialog(const Configuration &config, QWidget *parent)
          names({"max-message", "queue-limit", "queue-bytes", "inbound-budget", "send-buffer",
                 "outbound-budget", "backpressure"})},
         {tr("Push API"), names({"push-listen", "push-token", "push-token-file", "push-prefix",
-                                "push-allowed-origins", "push-allowed-hosts"})},
+                                "push-allowed-origins", "push-allowed-hosts", "push-tls-cert",
+                                "push-tls-key", "admin-read-token"})},
         {tr("Logging"), names({"log-level", "traffic-log", "traffic-body-cap"})},
         {tr("Cluster"), names({"cluster", "cluster-name", "node-id"})},
     };
@@ -257,7 +259,7 @@ QWidget *SettingsDialog::makeField(const QString &name) const {
         return box;
     }
     auto *edit = new QLineEdit(parent);
-    if (name == QLatin1String("push-token"))
+    if (name == QLatin1String("push-token") || name == QLatin1String("admin-read-token"))
         edit->setEchoMode(QLineEdit::PasswordEchoOnEdit);
     if (isSizeOption(name))
         edit->setPlaceholderText(tr("bytes, or with K, M, G: 64K, 16M, 1G"));

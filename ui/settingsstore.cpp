@@ -10,6 +10,8 @@ namespace {
 
 const QString ConfigKey = QStringLiteral("engine/config");
 const QString TokenOption = QStringLiteral("push-token");
+// Options whose values live in the secret store, never in the settings file.
+const QStringList SecretOptions = {TokenOption, QStringLiteral("admin-read-token")};
 
 bool isSecretToken(const QJsonValue &v) {
     const QString t = v.toString();
@@ -26,6 +28,15 @@ SettingsStore::SettingsStore(QSettings *settings, SecretStore *secrets)
 
 SettingsStore::~SettingsStore() = default;
 
+void SettingsStore::addSecrets(QJsonObject &object) const {
+    for (const QString &name : SecretOptions) {
+        if (!object.value(name).toString().isEmpty())
+            continue;
+        if (const auto token = m_secrets->read(name); token && !token->isEmpty())
+            object.insert(name, *token);
+    }
+}
+
 QString SettingsStore::pushTokenKey() {
     return TokenOption;
 }
@@ -37,10 +48,16 @@ bool SettingsStore::hasConfiguration() const {
 QJsonObject SettingsStore::storedObject() const {
     const QByteArray json = settings()->value(ConfigKey).toByteArray();
     QJsonObject object = QJsonDocument::fromJson(json).object();
-    if (isSecretToken(object.value(TokenOption))) {
+    bool moved = false;
+    for (const QString &name : SecretOptions) {
+        if (!isSecretToken(object.value(name)))
+            continue;
         // Written in clear by an older console: into the secret store, out of the file.
-        m_secrets->write(TokenOption, object.value(TokenOption).toString());
-        object.remove(TokenOption);
+        m_secrets->write(name, object.value(name).toString());
+        object.remove(name);
+        moved = true;
+    }
+    if (moved) {
         settings()->setValue(ConfigKey, QJsonDocument(object).toJson(QJsonDocument::Compact));
         settings()->sync();
     }
@@ -60,10 +77,7 @@ Configuration SettingsStore::load(QString *error) const {
         return config;
     }
     QJsonObject object = storedObject();
-    if (object.value(TokenOption).toString().isEmpty()) {
-        if (const auto token = m_secrets->read(TokenOption); token && !token->isEmpty())
-            object.insert(TokenOption, *token);
-    }
+    addSecrets(object);
     QString applyError;
     Configuration candidate;
     if (!ConfigurationParser::applyJson(object, candidate, &applyError)) {
@@ -76,12 +90,14 @@ Configuration SettingsStore::load(QString *error) const {
 
 void SettingsStore::save(const Configuration &config) {
     QJsonObject object = config.toJson();
-    const QJsonValue token = object.value(TokenOption);
-    if (isSecretToken(token)) {
-        m_secrets->write(TokenOption, token.toString());
-        object.remove(TokenOption);
-    } else {
-        m_secrets->remove(TokenOption);
+    for (const QString &name : SecretOptions) {
+        const QJsonValue token = object.value(name);
+        if (isSecretToken(token)) {
+            m_secrets->write(name, token.toString());
+            object.remove(name);
+        } else {
+            m_secrets->remove(name);
+        }
     }
     settings()->setValue(ConfigKey, QJsonDocument(object).toJson(QJsonDocument::Compact));
     settings()->sync();
@@ -89,10 +105,8 @@ void SettingsStore::save(const Configuration &config) {
 
 QStringList SettingsStore::storedArguments() const {
     QJsonObject object = storedObject();
-    if (object.value(TokenOption).toString().isEmpty() && hasConfiguration()) {
-        if (const auto token = m_secrets->read(TokenOption); token && !token->isEmpty())
-            object.insert(TokenOption, *token);
-    }
+    if (hasConfiguration())
+        addSecrets(object);
     QStringList args;
     for (auto it = object.begin(); it != object.end(); ++it) {
         const QJsonValue v = it.value();

@@ -34,6 +34,8 @@ public:
 private:
     /// The stored JSON, with a clear-text token moved out of it first.
     QJsonObject storedObject() const;
+    /// Fills in, from the secret store, the secret options the object leaves empty.
+    void addSecrets(QJsonObject &object) const;
 
     std::unique_ptr<QSettings> m_own; // when no QSettings was given
     std::unique_ptr<SecretStore> m_ownSecrets;

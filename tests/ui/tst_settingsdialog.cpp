@@ -262,6 +262,7 @@ void TestSettingsDialog::pushTokenNeverLandsInQSettings_data() {
 }
 
 void TestSettingsDialog::pushTokenNeverLandsInQSettings() {
+    // The admin read token as well: both live in the secret store only.
     QFETCH(bool, keychain);
     const QString token = QStringLiteral("s3cr3t-%1").arg(QCoreApplication::applicationPid());
     QTemporaryDir dir;
@@ -280,9 +281,11 @@ void TestSettingsDialog::pushTokenNeverLandsInQSettings() {
         QCOMPARE(store.load().pushToken, token);
         Configuration c = validBase();
         c.pushToken = token;
+        c.adminReadToken = token + QStringLiteral("-read");
         c.fastcgiPool = 7;
         store.save(c);
         QCOMPARE(store.load().pushToken, token);
+        QCOMPARE(store.load().adminReadToken, token + QStringLiteral("-read"));
         QCOMPARE(store.load().fastcgiPool, 7);
         QVERIFY(store.storedArguments().contains(QStringLiteral("--push-token=") + token));
     }
@@ -304,6 +307,7 @@ void TestSettingsDialog::pushTokenNeverLandsInQSettings() {
     QVERIFY(store.load().pushTokenAuto);
     QVERIFY(!secrets.read(SettingsStore::pushTokenKey()).has_value());
     secrets.remove(SettingsStore::pushTokenKey());
+    secrets.remove(QStringLiteral("admin-read-token"));
 }
 
 QTEST_MAIN(TestSettingsDialog)
