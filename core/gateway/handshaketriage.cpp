@@ -2,11 +2,13 @@
 
 #include <QUrl>
 
+#include <algorithm>
 #include <limits>
 
 namespace {
 
 constexpr int WebSocketVersion = 13;
+constexpr uint MaxWebSocketVersion = 255; // the header's grammar: 0-255
 
 HandshakeDecision refuse(int status, QByteArrayView code, QByteArrayView message,
                          QList<HttpResponse::Header> headers = {}) {
@@ -152,9 +154,14 @@ HandshakeDecision HandshakeTriage::decide(const HttpRequest &head, const Setting
             const QByteArray t = v.trimmed();
             if (t.isEmpty())
                 continue;
-            bool ok = false;
-            const uint n = t.toUInt(&ok);
-            if (!ok)
+            // RFC 6455 §4.1: 0-255 written without leading zeros ("013" and "+13" are not 13,
+            // though toUInt() reads them so; found by the triage fuzzer).
+            const bool digits = t.size() <= 3 && std::all_of(t.cbegin(), t.cend(), [](char c) {
+                                    return c >= '0' && c <= '9';
+                                });
+            bool ok = digits && (t.size() == 1 || t.front() != '0');
+            const uint n = ok ? t.toUInt(&ok) : 0;
+            if (!ok || n > MaxWebSocketVersion)
                 return refuse(400, "bad_handshake", "malformed Sec-WebSocket-Version");
             anyVersion = true;
             version13 = version13 || n == uint(WebSocketVersion);

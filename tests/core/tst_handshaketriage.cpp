@@ -80,6 +80,15 @@ private slots:
                           "Sec-WebSocket-Key: " +
                           Key + "\r\nSec-WebSocket-Version: 8, 13\r\n\r\n")
             << Action::Upgrade << 101 << QByteArray();
+        for (const char *bad : {"013", "+13", "256", "1e1"}) {
+            QTest::newRow(
+                qPrintable(QStringLiteral("version %1 malformed").arg(QLatin1String(bad))))
+                << QByteArray("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: "
+                              "websocket\r\nConnection: Upgrade\r\n"
+                              "Sec-WebSocket-Key: " +
+                              Key + "\r\nSec-WebSocket-Version: 8," + bad + "\r\n\r\n")
+                << Action::Refuse << 400 << QByteArray("bad_handshake");
+        }
         QTest::newRow("upgrade h2c") << QByteArray("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n"
                                                    "Connection: Upgrade\r\nSec-WebSocket-Key: " +
                                                    Key + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
