@@ -14,6 +14,7 @@
 #include "trafficlogmodel.h"
 #include "trafficlogview.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QComboBox>
 #include <QDialog>
@@ -40,7 +41,6 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
-#include <QAction>
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
@@ -811,6 +811,19 @@ void TestConsole::screenshots() {
     m_window->pushPanel()->send();
     QTest::qWait(400);
     save(m_window.get(), QStringLiteral("console-traffic.png"));
+
+    // The conversation of the client whose chat exchange was selected.
+    QByteArray chatClient;
+    for (int row = model->rowCount() - 1; row >= 0 && chatClient.isEmpty(); --row) {
+        const TrafficEntry &e = model->entry(row);
+        if (e.kind == TrafficEntry::Kind::Php && e.php &&
+            e.php->requestBody.startsWith("{\"type\":\"chat\""))
+            chatClient = e.clientId;
+    }
+    QVERIFY(!chatClient.isEmpty());
+    m_window->showConversation(chatClient);
+    QTest::qWait(300);
+    save(m_window.get(), QStringLiteral("console-conversation.png"));
 
     m_window->tabs()->setCurrentWidget(m_window->connectionsView());
     m_window->connectionsView()->table()->selectRow(1);
