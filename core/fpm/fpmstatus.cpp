@@ -62,6 +62,41 @@ QString toText(const QJsonValue &v) {
     return {};
 }
 
+// FPM's own spelling, strftime's "%d/%b/%Y:%H:%M:%S %z" ("21/Nov/2026:22:26:36 +0000"), read by
+// hand: Qt's date parser costs tens of microseconds a call, and through local time a stat() of
+// /etc/localtime, which made the text page of a large pool (one date per worker) slow to read.
+// Anything else, also an impossible date, is left to Qt below (nullopt).
+std::optional<qint64> fpmTime(const QString &t) {
+    if (t.size() != 26 || t.at(2) != QLatin1Char('/') || t.at(6) != QLatin1Char('/') ||
+        t.at(11) != QLatin1Char(':') || t.at(14) != QLatin1Char(':') ||
+        t.at(17) != QLatin1Char(':') || t.at(20) != QLatin1Char(' ') ||
+        (t.at(21) != QLatin1Char('+') && t.at(21) != QLatin1Char('-')))
+        return std::nullopt;
+    bool digits = true;
+    const auto number = [&](int from, int count) {
+        int n = 0;
+        for (int i = from; i < from + count; ++i) {
+            const char16_t c = t.at(i).unicode();
+            digits = digits && c >= u'0' && c <= u'9';
+            n = n * 10 + (c - u'0');
+        }
+        return n;
+    };
+    static const QLatin1String Months("JanFebMarAprMayJunJulAugSepOctNovDec");
+    int month = 0;
+    for (int m = 0; m < 12 && !month; ++m) {
+        if (QStringView(t).mid(3, 3) == Months.mid(m * 3, 3))
+            month = m + 1;
+    }
+    const QDate date(number(7, 4), month, number(0, 2));
+    const QTime time(number(12, 2), number(15, 2), number(18, 2));
+    const int offsetSec = number(22, 2) * 3600 + number(24, 2) * 60;
+    if (!digits || !date.isValid() || !time.isValid())
+        return std::nullopt;
+    const int sign = t.at(21) == QLatin1Char('-') ? -1 : 1;
+    return QDateTime(date, time, Qt::UTC).toSecsSinceEpoch() - sign * offsetSec;
+}
+
 // JSON gives unix seconds; the plain-text page gives "21/Nov/2026:22:26:36 +0000".
 qint64 toUnixTime(const QJsonValue &v) {
     if (v.isDouble())
@@ -71,6 +106,8 @@ qint64 toUnixTime(const QJsonValue &v) {
     const qint64 number = text.toLongLong(&isNumber);
     if (isNumber)
         return number;
+    if (const std::optional<qint64> fpm = fpmTime(text))
+        return *fpm;
     const QDateTime dt = QLocale::c().toDateTime(text, QStringLiteral("dd/MMM/yyyy:HH:mm:ss t"));
     if (dt.isValid())
         return dt.toSecsSinceEpoch();
@@ -282,8 +319,6 @@ std::optional<FpmStatus> FpmStatus::fromJson(const QByteArray &body, Quality *qu
     FpmJsonRepairer strict(body, FpmJsonRepairer::Reading::Strict);
     if (strict.run() == FpmJsonRepairer::Result::Ok && !strict.changed())
         return fromRepaired(strict.output(), Quality::Exact, quality, error);
-    FpmJsonRepairer generic(body, FpmJsonRepairer::Reading::Generic);
-    const FpmJsonRepairer::Result result = generic.run();
     FpmJsonRepairer ordered(body, FpmJsonRepairer::Reading::FpmOrder);
     const FpmJsonRepairer::Result orderedResult = ordered.run();
     QString orderedError;
@@ -293,6 +328,8 @@ std::optional<FpmStatus> FpmStatus::fromJson(const QByteArray &body, Quality *qu
         if (auto status = fromRepaired(ordered.output(), q, quality, &orderedError))
             return status;
     }
+    FpmJsonRepairer generic(body, FpmJsonRepairer::Reading::Generic); // only when needed
+    const FpmJsonRepairer::Result result = generic.run();
     if (result == FpmJsonRepairer::Result::Garbage) {
         return fail<FpmStatus>(
             error, QStringLiteral("not a php-fpm status page: %1").arg(generic.error()));
