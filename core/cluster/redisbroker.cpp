@@ -183,6 +183,7 @@ QJsonArray RedisBroker::nodes() const {
         {QStringLiteral("self"), true},
         {QStringLiteral("address"), m_settings.wsUrl},
         {QStringLiteral("push"), m_settings.pushUrl},
+        {QStringLiteral("admin"), adminUrlJson()},
         {QStringLiteral("version"), QStringLiteral(WSGATE_VERSION)},
         {QStringLiteral("connections"), double(m_connectionCount ? m_connectionCount() : 0)},
         {QStringLiteral("started"),

@@ -32,8 +32,9 @@ public:
         QString clusterName = QStringLiteral("wsgate"); // key and channel prefix
         QString nodeId;
         quint32 nodeTag = 0;
-        QString wsUrl;   // advertised in the registry
-        QString pushUrl; // advertised in the registry
+        QString wsUrl;    // advertised in the registry
+        QString pushUrl;  // advertised in the registry
+        QString adminUrl; // advertised in the registry ("admin"); empty: none (null)
     };
 
     static constexpr int HeartbeatMs = 2000;
@@ -82,6 +83,8 @@ private:
     struct Request; // an answer (or answers) awaited from other nodes
 
     QByteArray key(const QByteArray &suffix) const;
+    /// The registry's "admin": the URL, or null.
+    QJsonValue adminUrlJson() const;
     QByteArray nodeChannel(const QString &nodeId) const;
     QByteArray targetChannel(const PushTarget &target) const;
     /// Publishes header + payload on `channel`; `published` gets the number of subscribers

@@ -49,6 +49,11 @@ void RedisBroker::flushSubscriptions() {
         m_subscriber->unsubscribe(due);
 }
 
+QJsonValue RedisBroker::adminUrlJson() const {
+    return m_settings.adminUrl.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                         : QJsonValue(m_settings.adminUrl);
+}
+
 void RedisBroker::heartbeat() {
     if (!m_commands->isUp() || m_left)
         return;
@@ -63,6 +68,7 @@ void RedisBroker::heartbeat() {
             {QStringLiteral("tag"), double(m_settings.nodeTag)},
             {QStringLiteral("address"), m_settings.wsUrl},
             {QStringLiteral("push"), m_settings.pushUrl},
+            {QStringLiteral("admin"), adminUrlJson()},
             {QStringLiteral("version"), QStringLiteral(WSGATE_VERSION)},
             {QStringLiteral("connections"), double(m_connectionCount ? m_connectionCount() : 0)},
             {QStringLiteral("started"),

@@ -385,6 +385,7 @@ void Engine::startCluster() {
     settings.nodeTag = m_router->nodeTag();
     settings.wsUrl = c.listenUrl();
     settings.pushUrl = c.pushUrl();
+    settings.adminUrl = adminUrl();
     m_broker = std::make_unique<RedisBroker>(settings, m_router.get());
     Metrics *metrics = m_metrics.get();
     m_broker->setConnectionCount([metrics] { return metrics->connectionsCurrent.load(); });
@@ -408,6 +409,7 @@ QJsonArray Engine::nodesJson() const {
                     {QStringLiteral("self"), true},
                     {QStringLiteral("address"), c.listenUrl()},
                     {QStringLiteral("push"), c.pushUrl()},
+                    {QStringLiteral("admin"), adminUrl().isEmpty() ? QJsonValue() : adminUrl()},
                     {QStringLiteral("version"), QStringLiteral(WSGATE_VERSION)},
                     {QStringLiteral("connections"), double(m_metrics->connectionsCurrent.load())},
                     {QStringLiteral("threads"), int(m_shards.size())}}};

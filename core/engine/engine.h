@@ -4,6 +4,7 @@
 #include "php/phprequest.h"
 
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QObject>
 
 #include <atomic>
@@ -16,6 +17,7 @@ class FastCgiPool;
 class NodeRouter;
 class RedisBroker;
 class Delivery;
+struct FpmReport;
 struct GatewaySnapshot;
 class FpmPoller;
 class Gateway;
@@ -73,6 +75,9 @@ public:
     AdminApi *adminApi() const { return m_adminApi.get(); }
     HttpServer *httpServer() const { return m_httpServer.get(); }
     FpmPoller *fpmPoller() const { return m_fpmPoller.get(); }
+    /// The poller's state and what the PHP-FPM view needs besides (managed PHP, the
+    /// --fastcgi address): for the console and GET /admin/fpm. On the engine's thread.
+    FpmReport fpmReport() const;
     ManagedPhp *managedPhp() const { return m_managedPhp.get(); }
     /// The first engine thread's FastCGI pool.
     FastCgiPool *pool() const;
@@ -118,6 +123,11 @@ private:
     void logStarted();
     void startCluster();
     QJsonArray nodesJson() const;
+    /// GET /admin/snapshot's "cluster": {enabled, up, nodes, node, members}.
+    QJsonObject clusterJson() const;
+    /// Where this node's admin API is reached from elsewhere, for the registry; empty when it
+    /// serves none (no push token, or neither a push listener nor --push-prefix).
+    QString adminUrl() const;
 
     Configuration m_config;
     std::unique_ptr<TrafficLog> m_log;

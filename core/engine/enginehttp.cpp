@@ -5,8 +5,11 @@
 
 #include "cluster/noderouter.h"
 #include "cluster/redisbroker.h"
+#include "config/configurationvalues.h"
 #include "engine/gatewaysettings.h"
 #include "fpm/fpmpoller.h"
+#include "fpm/fpmreport.h"
+#include "fpm/managedphp.h"
 #include "gateway/gatewaysnapshot.h"
 #include "http/adminapi.h"
 #include "http/httpserver.h"
@@ -15,6 +18,7 @@
 #include "observe/trafficlog.h"
 
 #include <QHostAddress>
+#include <QHostInfo>
 #include <QMetaEnum>
 #include <QTcpSocket>
 
@@ -114,6 +118,9 @@ std::unique_ptr<AdminApi> Engine::makeAdminApi() {
     auto admin = std::make_unique<AdminApi>(m_log.get(), o);
     admin->setSnapshotProvider([this] { return adminSnapshot(); });
     admin->setConfigProvider([this] { return m_config.toJson(true); });
+    admin->setFpmProvider([this] { return fpmReport(); });
+    admin->setMetrics(m_metrics.get());
+    admin->setClusterProvider([this] { return clusterJson(); });
     NodeRouter *router = m_router.get();
     admin->setReplayHook([router](const QByteArray &clientId, const ReplayRequest &replay,
                                   AdminApi::ReplayDone done) {
@@ -157,4 +164,70 @@ void Engine::attachPushApis() {
     HttpServer *server = m_prefixHttpServer.get();
     gateway()->front()->setHttpHandoff(
         [server](QTcpSocket *socket, const QByteArray &read) { server->adopt(socket, read); });
+}
+
+FpmReport Engine::fpmReport() const {
+    FpmReport r;
+    if (const FpmPoller *poller = m_fpmPoller.get()) {
+        r.polling = true;
+        r.state = poller->state();
+        r.lastError = poller->lastError();
+        r.status = poller->lastStatus();
+        r.quality = poller->lastQuality();
+        r.lastPollMs = poller->lastPollMs();
+        r.history = poller->history();
+        r.warnings = poller->warnings();
+        r.pingOk = poller->pingOk();
+        r.pingUs = poller->pingUs();
+    }
+    r.enableConfigLines = FpmPoller::enableConfigLines();
+    if (const ManagedPhp *php = m_managedPhp.get()) {
+        r.managedPhpState = QString::fromLatin1(
+            QMetaEnum::fromType<ManagedPhp::State>().valueToKey(int(php->state())));
+        r.managedPhpError = php->lastError();
+        r.managedPhpConfigPath = php->configPath();
+    }
+    r.fastcgiAddress = m_config.fastcgi.toString();
+    r.fpmStatusPath = m_config.fpmStatusPath;
+    r.gatewayPoolSize = m_config.fastcgiPool;
+    return r;
+}
+
+QJsonObject Engine::clusterJson() const {
+    const ClusterState state = clusterState();
+    QJsonArray members;
+    for (const QJsonValue &v : nodesJson()) {
+        const QJsonObject n = v.toObject();
+        const QJsonValue admin = n.value(QStringLiteral("admin"));
+        members.append(QJsonObject{
+            {QStringLiteral("node"), n.value(QStringLiteral("id")).toString()},
+            {QStringLiteral("admin_url"), admin.isString() ? admin : QJsonValue()},
+            {QStringLiteral("connections"), n.value(QStringLiteral("connections")).toDouble()}});
+    }
+    return {{QStringLiteral("enabled"), state.enabled},
+            {QStringLiteral("up"), state.up},
+            // Without --cluster the node is the whole of it.
+            {QStringLiteral("nodes"), state.enabled ? state.nodes : 1},
+            {QStringLiteral("node"), m_config.nodeId},
+            {QStringLiteral("members"), members}};
+}
+
+QString Engine::adminUrl() const {
+    const Configuration &c = m_config;
+    if (c.pushToken.isEmpty())
+        return {};
+    // Another machine asks: a wildcard listener is reached by this machine's name.
+    const auto reachable = [](const QString &host) {
+        return isWildcardHost(host) ? QHostInfo::localHostName() : host;
+    };
+    if (c.pushEnabled)
+        return QStringLiteral("%1://%2").arg(
+            c.pushTlsCert.isEmpty() ? QStringLiteral("http") : QStringLiteral("https"),
+            ConfigurationValues::hostPortText(reachable(c.pushHost), c.pushPort));
+    if (c.pushPrefix.isEmpty())
+        return {};
+    return QStringLiteral("%1://%2%3")
+        .arg(c.tlsCert.isEmpty() ? QStringLiteral("http") : QStringLiteral("https"),
+             ConfigurationValues::hostPortText(reachable(c.listenHost), c.listenPort),
+             c.pushPrefix);
 }

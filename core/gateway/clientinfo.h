@@ -6,6 +6,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
 /// One connection as the console, the push API's JSON views and the admin API see it: the one
 /// projection of a session, sampled.
 struct ClientInfo {
@@ -30,6 +32,9 @@ struct ClientInfo {
 
     /// The push API's and admin API's JSON for one client.
     QJsonObject toJson() const;
+    /// The inverse of toJson(), also reading the admin API's last_activity_at and
+    /// php_in_flight; nullopt without a string id.
+    static std::optional<ClientInfo> fromJson(const QJsonObject &json);
 };
 
 Q_DECLARE_METATYPE(ClientInfo)

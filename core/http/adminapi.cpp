@@ -4,6 +4,7 @@
 #include "gateway/phpbridge.h"
 #include "http/admintrafficfeed.h"
 #include "http/pushfields.h"
+#include "observe/metrics.h"
 #include "observe/trafficlog.h"
 
 #include "version.h"
@@ -41,6 +42,12 @@ QJsonValue isoTimeOrNull(qint64 ms) {
     if (ms <= 0)
         return QJsonValue(QJsonValue::Null);
     return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+/// isoTimeOrNull read back: 0 for null.
+qint64 msOfIsoTime(const QJsonValue &v) {
+    const QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+    return t.isValid() ? t.toMSecsSinceEpoch() : 0;
 }
 
 std::optional<quint64> entryIdOf(const QByteArray &text) {
@@ -81,6 +88,14 @@ void AdminApi::setReplayHook(ReplayHook hook) {
     m_replayHook = std::move(hook);
 }
 
+void AdminApi::setFpmProvider(FpmProvider provider) {
+    m_fpmProvider = std::move(provider);
+}
+
+void AdminApi::setClusterProvider(ClusterProvider provider) {
+    m_clusterProvider = std::move(provider);
+}
+
 bool AdminApi::isAdminPath(const QByteArray &path) {
     return path == "/admin" || path.startsWith("/admin/");
 }
@@ -90,6 +105,8 @@ AdminApi::Route AdminApi::routeOf(const QByteArray &path) {
         return Route::Traffic;
     if (path == "/admin/snapshot")
         return Route::Snapshot;
+    if (path == "/admin/fpm")
+        return Route::Fpm;
     if (path == "/admin/config")
         return Route::Config;
     if (path == "/admin/replay")
@@ -103,6 +120,8 @@ QByteArray AdminApi::labelOf(Route route) {
         return "/admin/traffic";
     case Route::Snapshot:
         return "/admin/snapshot";
+    case Route::Fpm:
+        return "/admin/fpm";
     case Route::Config:
         return "/admin/config";
     case Route::Replay:
@@ -150,7 +169,7 @@ std::optional<HttpResponse> AdminApi::preflight(const HttpRequest &request, Rout
     if (route == Route::Unmatched)
         return error(404, "not_found",
                      QStringLiteral("no such route: %1 (admin routes: /admin/traffic, "
-                                    "/admin/snapshot, /admin/config, /admin/replay)")
+                                    "/admin/snapshot, /admin/fpm, /admin/config, /admin/replay)")
                          .arg(QString::fromUtf8(request.path)));
     const bool post = route == Route::Replay;
     const bool allowed =
@@ -214,16 +233,34 @@ void AdminApi::handle(const HttpRequest &request, HttpResponder respond) {
         if (!snapshot)
             return finish(call, error(503, "snapshot_unavailable",
                                       QStringLiteral("the gateway is not running")));
-        return finish(call, HttpResponse::json(
-                                200, {{"instance", QString::fromLatin1(m_options.instanceId)},
-                                      {"snapshot", snapshotJson(*snapshot)}}));
+        const QJsonObject cluster = m_clusterProvider ? m_clusterProvider()
+                                                      : QJsonObject{{"enabled", false},
+                                                                    {"up", false},
+                                                                    {"nodes", 1},
+                                                                    {"node", QString()},
+                                                                    {"members", QJsonArray()}};
+        return finish(
+            call, HttpResponse::json(200, {{"instance", QString::fromLatin1(m_options.instanceId)},
+                                           {"snapshot", snapshotJson(*snapshot)},
+                                           {"counters", countersJson(m_metrics)},
+                                           {"cluster", cluster}}));
+    }
+    case Route::Fpm: {
+        const std::optional<FpmReport> report =
+            m_fpmProvider ? std::optional<FpmReport>(m_fpmProvider()) : std::nullopt;
+        if (!report || !report->polling)
+            return finish(
+                call, error(503, "fpm_unavailable", QStringLiteral("the gateway is not running")));
+        return finish(
+            call, HttpResponse::json(200, {{"instance", QString::fromLatin1(m_options.instanceId)},
+                                           {"fpm", report->toJson()}}));
     }
     case Route::Config:
-        return finish(call,
-                      HttpResponse::json(
-                          200, {{"instance", QString::fromLatin1(m_options.instanceId)},
-                                {"version", QStringLiteral(WSGATE_VERSION)},
-                                {"config", m_configProvider ? m_configProvider() : QJsonObject()}}));
+        return finish(
+            call, HttpResponse::json(
+                      200, {{"instance", QString::fromLatin1(m_options.instanceId)},
+                            {"version", QStringLiteral(WSGATE_VERSION)},
+                            {"config", m_configProvider ? m_configProvider() : QJsonObject()}}));
     case Route::Replay:
         return replay(request, call);
     case Route::Unmatched:
@@ -267,16 +304,16 @@ void AdminApi::replay(const HttpRequest &request, const Call &call) {
     if (!PhpBridge::messageOf(logged, &r, &why))
         return finish(call, error(409, "not_replayable", why));
     if (fields.contains("body") && fields.contains("body_base64"))
-        return finish(call, error(400, "bad_request",
-                                  QStringLiteral("give body or body_base64, not both")));
+        return finish(
+            call, error(400, "bad_request", QStringLiteral("give body or body_base64, not both")));
     if (fields.contains("body")) {
         r.body = fields.value("body");
     } else if (fields.contains("body_base64")) {
         const auto decoded = QByteArray::fromBase64Encoding(
             fields.value("body_base64"), QByteArray::AbortOnBase64DecodingErrors);
         if (!decoded)
-            return finish(call, error(400, "bad_request",
-                                      QStringLiteral("body_base64 is not base64")));
+            return finish(call,
+                          error(400, "bad_request", QStringLiteral("body_base64 is not base64")));
         r.body = decoded.decoded;
     }
     if (fields.contains("binary")) {
@@ -296,9 +333,10 @@ void AdminApi::replay(const HttpRequest &request, const Call &call) {
     if (fields.contains("user")) {
         const QByteArray user = fields.value("user");
         if (user.size() > kMaxNameBytes || !PushFields::isValidUtf8(user))
-            return finish(call, error(400, "bad_request",
-                                      QStringLiteral("user must be UTF-8, at most %1 bytes")
-                                          .arg(kMaxNameBytes)));
+            return finish(
+                call,
+                error(400, "bad_request",
+                      QStringLiteral("user must be UTF-8, at most %1 bytes").arg(kMaxNameBytes)));
         r.user = QString::fromUtf8(user);
     }
     if (fields.contains("groups")) {
@@ -320,7 +358,8 @@ void AdminApi::replay(const HttpRequest &request, const Call &call) {
         r.groups = groups;
     }
     if (!m_replayHook)
-        return finish(call, error(503, "unavailable", QStringLiteral("the gateway is not running")));
+        return finish(call,
+                      error(503, "unavailable", QStringLiteral("the gateway is not running")));
     const QPointer<AdminApi> self(this);
     const QByteArray clientId = entry.clientId;
     const quint64 id = *entryId;
@@ -329,15 +368,15 @@ void AdminApi::replay(const HttpRequest &request, const Call &call) {
             return;
         switch (status) {
         case ReplayStatus::Queued:
-            return self->finish(call, HttpResponse::json(
-                                          200, {{"ok", true},
-                                                {"entry", double(id)},
-                                                {"client", QString::fromLatin1(clientId)}}));
+            return self->finish(
+                call, HttpResponse::json(200, {{"ok", true},
+                                               {"entry", double(id)},
+                                               {"client", QString::fromLatin1(clientId)}}));
         case ReplayStatus::UnknownClient:
-            return self->finish(call,
-                                error(404, "unknown_client",
-                                      QStringLiteral("client %1 has left")
-                                          .arg(QString::fromLatin1(clientId))));
+            return self->finish(
+                call,
+                error(404, "unknown_client",
+                      QStringLiteral("client %1 has left").arg(QString::fromLatin1(clientId))));
         case ReplayStatus::Refused:
             break;
         }
@@ -381,6 +420,64 @@ QJsonObject AdminApi::snapshotJson(const GatewaySnapshot &s) {
     };
 }
 
+std::optional<GatewaySnapshot> AdminApi::snapshotFromJson(const QJsonObject &json) {
+    const QJsonValue time = json.value(QLatin1String("time_ms"));
+    const QJsonValue clients = json.value(QLatin1String("clients"));
+    if (!time.isDouble() || !clients.isArray())
+        return std::nullopt;
+    GatewaySnapshot s;
+    s.timeMs = time.toInteger();
+    s.listening = json.value(QLatin1String("listening")).toBool();
+    for (const QJsonValue &v : clients.toArray()) {
+        std::optional<ClientInfo> client = ClientInfo::fromJson(v.toObject());
+        if (!client)
+            return std::nullopt;
+        s.clients.append(std::move(*client));
+    }
+    for (const QJsonValue &v : json.value(QLatin1String("groups")).toArray())
+        s.groups.append(v.toString());
+    for (const QJsonValue &v : json.value(QLatin1String("users")).toArray())
+        s.users.append(v.toString());
+    const QJsonObject pool = json.value(QLatin1String("pool")).toObject();
+    const auto poolInt = [&pool](const char *key) {
+        return int(pool.value(QLatin1String(key)).toInteger());
+    };
+    s.pool.connections = poolInt("connections");
+    s.pool.busy = poolInt("busy");
+    s.pool.idle = poolInt("idle");
+    s.pool.queued = poolInt("queued");
+    s.pool.queuedBytes = pool.value(QLatin1String("queued_bytes")).toInteger();
+    s.pool.queuedOwners = poolInt("queued_owners");
+    s.pool.maxConnections = poolInt("max_connections");
+    s.handshakes = int(json.value(QLatin1String("handshakes")).toInteger());
+    const QJsonObject budgets = json.value(QLatin1String("budgets")).toObject();
+    s.inboundBytes = budgets.value(QLatin1String("inbound_bytes")).toInteger();
+    s.inboundBudget = budgets.value(QLatin1String("inbound_limit")).toInteger();
+    s.outboundBytes = budgets.value(QLatin1String("outbound_bytes")).toInteger();
+    s.outboundBudget = budgets.value(QLatin1String("outbound_limit")).toInteger();
+    const QJsonObject php = json.value(QLatin1String("php")).toObject();
+    s.lastPhpError = php.value(QLatin1String("last_error")).toString();
+    s.lastPhpErrorMs = msOfIsoTime(php.value(QLatin1String("last_error_at")));
+    s.lastPhpOkMs = msOfIsoTime(php.value(QLatin1String("last_ok_at")));
+    return s;
+}
+
+QJsonObject AdminApi::countersJson(const Metrics *m) {
+    const auto load = [](const std::atomic<qint64> &v) {
+        return double(v.load(std::memory_order_relaxed));
+    };
+    qint64 phpFailures = 0;
+    if (m) {
+        for (int r = Metrics::PhpOk + 1; r < Metrics::PhpResultCount; ++r)
+            phpFailures += m->phpResults[size_t(r)].load(std::memory_order_relaxed);
+    }
+    return {{QStringLiteral("connections"), m ? load(m->connectionsCurrent) : 0.0},
+            {QStringLiteral("messages_in"), m ? load(m->messagesIn) : 0.0},
+            {QStringLiteral("messages_out"), m ? load(m->messagesOut) : 0.0},
+            {QStringLiteral("queued_messages"), m ? load(m->queuedMessages) : 0.0},
+            {QStringLiteral("php_failures"), double(phpFailures)}};
+}
+
 int AdminApi::waitingReaders() const {
     return m_feed->waiting();
 }
@@ -406,7 +503,6 @@ QByteArray AdminApi::ownMetricsText() const {
                      "# TYPE wsgate_admin_requests_total counter\n";
     for (auto it = m_counts.begin(); it != m_counts.end(); ++it)
         out += "wsgate_admin_requests_total{route=\"" + it.key().first + "\",status=\"" +
-               QByteArray::number(it.key().second) + "\"} " + QByteArray::number(it.value()) +
-               '\n';
+               QByteArray::number(it.key().second) + "\"} " + QByteArray::number(it.value()) + '\n';
     return out;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "fpm/fpmreport.h"
 #include "http/httprequest.h"
 #include "http/httpresponder.h"
 #include "http/httpresponse.h"
@@ -16,6 +17,7 @@
 #include <optional>
 
 class AdminTrafficFeed;
+class Metrics;
 class TrafficLog;
 struct GatewaySnapshot;
 struct ReplayRequest;
@@ -57,8 +59,22 @@ struct AdminApiOptions {
 ///   409 traffic_log_off when the gateway keeps no log (--traffic-log 0, wsgated's default).
 ///   503 too_many_readers when 64 readers wait already. 400 on a malformed since/max/wait.
 ///   Secrets are masked (TrafficEntryJson): always, whoever asks.
-/// GET /admin/snapshot — 200 {"instance", "snapshot": snapshotJson()}; 503
-///   snapshot_unavailable before the gateway runs.
+/// GET /admin/snapshot — 200 {"instance", "snapshot": snapshotJson(), "counters", "cluster"};
+///   503 snapshot_unavailable before the gateway runs. snapshotFromJson() reads "snapshot"
+///   back. "counters" (Metrics): {connections, messages_in, messages_out, queued_messages,
+///   php_failures (every PHP result but ok)}: connections and queued_messages now, the others
+///   since the start. "cluster": {enabled (--cluster), up (Redis reachable), nodes (live
+///   nodes, this one included; 0 until the first heartbeat; 1 without --cluster), node (this
+///   node's id, "" when none), members [{node, admin_url, connections}]}: the registry's live
+///   nodes, this one first (without --cluster just this one). admin_url is where that node's
+///   admin API is reached, as it advertises it: http(s)://host:port of its push listener
+///   (https with --push-tls-cert; a wildcard address becomes the machine's host name), or,
+///   without a push listener, the WebSocket port's URL plus --push-prefix; null when the node
+///   serves no admin API (no push token) or is too old to say.
+/// GET /admin/fpm — 200 {"instance", "fpm": FpmReport::toJson()}: the PHP-FPM poller's state,
+///   history and warnings, as the console's PHP-FPM view shows them (state "Unknown" and no
+///   status until the first poll answered); 503 fpm_unavailable when nothing polls (the
+///   gateway is not running).
 /// GET /admin/config — 200 {"instance", "version", "config": the options as the config file
 ///   has them, secrets "********"}.
 /// POST /admin/replay — form or JSON fields: entry (required: a php row's id in this
@@ -84,6 +100,9 @@ public:
     /// The gateway's state now; null when it is not running.
     using SnapshotProvider = std::function<std::shared_ptr<const GatewaySnapshot>()>;
     using ConfigProvider = std::function<QJsonObject()>;
+    using FpmProvider = std::function<FpmReport()>;
+    /// GET /admin/snapshot's "cluster" (Engine::clusterJson).
+    using ClusterProvider = std::function<QJsonObject()>;
 
     /// `log` must outlive this object.
     AdminApi(TrafficLog *log, const AdminApiOptions &options, QObject *parent = nullptr);
@@ -95,6 +114,11 @@ public:
     void setSnapshotProvider(SnapshotProvider provider);
     void setConfigProvider(ConfigProvider provider);
     void setReplayHook(ReplayHook hook);
+    void setFpmProvider(FpmProvider provider);
+    /// The snapshot's "counters"; thread-safe, must outlive this object. Unset: all 0.
+    void setMetrics(const Metrics *metrics) { m_metrics = metrics; }
+    /// Unset: a gateway alone ({enabled: false, members: []}).
+    void setClusterProvider(ClusterProvider provider);
 
     /// "/admin" and everything below it.
     static bool isAdminPath(const QByteArray &path);
@@ -111,6 +135,11 @@ public:
     /// {inbound_bytes, inbound_limit, outbound_bytes, outbound_limit}, php {last_error,
     /// last_error_at, last_ok_at} (times ISO 8601 UTC, null when never).
     static QJsonObject snapshotJson(const GatewaySnapshot &snapshot);
+    /// The inverse of snapshotJson(), for a console attached from elsewhere; nullopt when
+    /// `snapshot` is not one (no time_ms or clients, a client without an id).
+    static std::optional<GatewaySnapshot> snapshotFromJson(const QJsonObject &snapshot);
+    /// GET /admin/snapshot's "counters".
+    static QJsonObject countersJson(const Metrics *metrics);
 
     /// Readers of /admin/traffic waiting now.
     int waitingReaders() const;
@@ -119,7 +148,7 @@ public:
     QByteArray ownMetricsText() const;
 
 private:
-    enum class Route { Unmatched, Traffic, Snapshot, Config, Replay };
+    enum class Route { Unmatched, Traffic, Snapshot, Fpm, Config, Replay };
     enum class Access { None, Read, Full };
     struct Call {
         Route route = Route::Unmatched;
@@ -141,5 +170,8 @@ private:
     SnapshotProvider m_snapshotProvider;
     ConfigProvider m_configProvider;
     ReplayHook m_replayHook;
+    FpmProvider m_fpmProvider;
+    const Metrics *m_metrics = nullptr;
+    ClusterProvider m_clusterProvider;
     QMap<std::pair<QByteArray, int>, quint64> m_counts;
 };

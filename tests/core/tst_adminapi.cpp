@@ -192,6 +192,11 @@ void TestAdminApi::start(const AdminApiOptions &options, int logCapacity,
     m_push = std::make_unique<PushApi>(m_delivery.get(), push);
     m_admin = std::make_unique<AdminApi>(m_log.get(), options);
     m_admin->setSnapshotProvider([this] { return m_snapshot; });
+    m_admin->setFpmProvider([] {
+        FpmReport r;
+        r.polling = true;
+        return r;
+    });
     m_admin->setConfigProvider([] {
         Configuration c;
         QString error;
@@ -217,6 +222,7 @@ void TestAdminApi::refusedWithoutConfiguredToken_data() {
     QTest::newRow("traffic") << get("/admin/traffic", {});
     QTest::newRow("traffic with some bearer") << get("/admin/traffic", "anything");
     QTest::newRow("snapshot") << get("/admin/snapshot", {});
+    QTest::newRow("fpm") << get("/admin/fpm", {});
     QTest::newRow("config") << get("/admin/config", {});
     QTest::newRow("replay") << post("/admin/replay", "entry=1", {});
     QTest::newRow("unknown admin route") << get("/admin/nothing", {});
@@ -260,6 +266,10 @@ void TestAdminApi::tokens_data() {
         << get("/admin/config", kReadToken) << 200 << "" << QByteArray();
     QTest::newRow("read token traffic")
         << get("/admin/traffic", kReadToken) << 200 << "" << QByteArray();
+    QTest::newRow("read token fpm") << get("/admin/fpm", kReadToken) << 200 << "" << QByteArray();
+    QTest::newRow("wrong token fpm")
+        << get("/admin/fpm", "nope") << 401 << "unauthorized"
+        << QByteArray("Bearer realm=\"wsgate\", error=\"invalid_token\"");
     QTest::newRow("read token may not replay")
         << post("/admin/replay", "entry=1", kReadToken) << 403 << "read_only_token" << QByteArray();
     QTest::newRow("read token is no push token")
@@ -292,6 +302,8 @@ void TestAdminApi::routesMethodsAndTypes_data() {
                                 << QByteArray("POST");
     QTest::newRow("POST traffic") << post("/admin/traffic", "since=0") << 405
                                   << "method_not_allowed" << QByteArray("GET, HEAD");
+    QTest::newRow("POST fpm") << post("/admin/fpm", "x=1") << 405 << "method_not_allowed"
+                              << QByteArray("GET, HEAD");
     QTest::newRow("replay as text/plain") << post("/admin/replay", "entry=1", kToken, "text/plain")
                                           << 415 << "unsupported_media_type" << QByteArray();
     QTest::newRow("replay without type") << post("/admin/replay", "entry=1", kToken, {}) << 415

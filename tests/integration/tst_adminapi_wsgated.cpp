@@ -2,7 +2,9 @@
 // attached from elsewhere reads and does.
 
 #include "../core/pushtestsupport.h"
+#include "gateway/gatewaysnapshot.h"
 #include "gatewayharness.h"
+#include "http/adminapi.h"
 #include "phpfpmfixture.h"
 #include "testcertificate.h"
 #include "testmain.h"
@@ -83,14 +85,14 @@ public:
         }
         m_process = std::make_unique<QProcess>();
         m_process->setProcessChannelMode(QProcess::ForwardedChannels);
-        m_process->start(binary,
-                         QStringList{QStringLiteral("--listen"),
-                                     QStringLiteral("127.0.0.1:%1").arg(wsPort),
-                                     QStringLiteral("--push-listen"),
-                                     QStringLiteral("127.0.0.1:%1").arg(pushPort),
-                                     QStringLiteral("--fastcgi"), fastcgi, QStringLiteral("--script"),
-                                     PhpFpmFixture::script(QStringLiteral("gw.php"))} +
-                             extra);
+        m_process->start(binary, QStringList{QStringLiteral("--listen"),
+                                             QStringLiteral("127.0.0.1:%1").arg(wsPort),
+                                             QStringLiteral("--push-listen"),
+                                             QStringLiteral("127.0.0.1:%1").arg(pushPort),
+                                             QStringLiteral("--fastcgi"), fastcgi,
+                                             QStringLiteral("--script"),
+                                             PhpFpmFixture::script(QStringLiteral("gw.php"))} +
+                                     extra);
         if (!m_process->waitForStarted()) {
             *error = m_process->errorString();
             return false;
@@ -160,9 +162,8 @@ public:
         QList<QJsonObject> all;
         QDeadlineTimer deadline(15000);
         while (!deadline.hasExpired()) {
-            const Reply r = call(get("/admin/traffic?since=" + QByteArray::number(since) +
-                                         "&wait=2",
-                                     token));
+            const Reply r =
+                call(get("/admin/traffic?since=" + QByteArray::number(since) + "&wait=2", token));
             if (r.status != 200)
                 return all;
             all += lines(r.body);
@@ -172,7 +173,9 @@ public:
         }
         return all;
     }
-    QString wsUrl() const { return QStringLiteral("ws://127.0.0.1:%1/ws").arg(wsPort); }
+    QString wsUrl() const {
+        return QStringLiteral("ws://127.0.0.1:%1/ws").arg(wsPort);
+    }
 
     quint16 wsPort = 0;
     quint16 pushPort = 0;
@@ -184,9 +187,9 @@ private:
 };
 
 QStringList adminFlags() {
-    return {QStringLiteral("--push-token"),     QString::fromLatin1(kToken),
+    return {QStringLiteral("--push-token"),       QString::fromLatin1(kToken),
             QStringLiteral("--admin-read-token"), QString::fromLatin1(kReadToken),
-            QStringLiteral("--traffic-log"),    QStringLiteral("2000")};
+            QStringLiteral("--traffic-log"),      QStringLiteral("2000")};
 }
 
 bool opens(TestClient &client, const QString &url) {
@@ -205,6 +208,7 @@ private slots:
     void cleanupTestCase() { m_fpm.stop(); }
 
     void trafficSnapshotConfigAndReplay();
+    void fpmCountersAndCluster();
     void noTrafficLogSaysHow();
     void restartChangesTheInstance();
     void stalledReaderIsCutOthersServed();
@@ -286,14 +290,14 @@ void TestAdminApiWsgated::trafficSnapshotConfigAndReplay() {
     // Replay with a new body: PHP sees WS_REPLAY=1, the client gets the answer, the log has
     // the new exchange marked as a replay, and the token PHP echoes is masked there.
     const quint64 entry = quint64(php.value("id").toInteger());
-    const Reply readOnly = d.call(request("POST", "/admin/replay", "entry=" + QByteArray::number(entry),
-                                          "application/x-www-form-urlencoded",
-                                          "Authorization: Bearer " + kReadToken + "\r\n"));
+    const Reply readOnly = d.call(request(
+        "POST", "/admin/replay", "entry=" + QByteArray::number(entry),
+        "application/x-www-form-urlencoded", "Authorization: Bearer " + kReadToken + "\r\n"));
     QCOMPARE(readOnly.status, 403);
-    const Reply replayed = d.call(request(
-        "POST", "/admin/replay",
-        QByteArray(R"({"entry":)") + QByteArray::number(entry) + R"(,"body":"params"})",
-        "application/json", "Authorization: Bearer " + kToken + "\r\n"));
+    const Reply replayed = d.call(
+        request("POST", "/admin/replay",
+                QByteArray(R"({"entry":)") + QByteArray::number(entry) + R"(,"body":"params"})",
+                "application/json", "Authorization: Bearer " + kToken + "\r\n"));
     QCOMPARE(replayed.status, 200);
     QCOMPARE(replayed.json().value("client").toString(), QString::fromLatin1(clientId));
     QVERIFY(client.waitForMessages(2));
@@ -308,8 +312,8 @@ void TestAdminApiWsgated::trafficSnapshotConfigAndReplay() {
         }
         return false;
     };
-    const QList<QJsonObject> after = d.readUntil(quint64(all.last().value("id").toInteger()),
-                                                 hasReplay);
+    const QList<QJsonObject> after =
+        d.readUntil(quint64(all.last().value("id").toInteger()), hasReplay);
     QVERIFY(hasReplay(after));
     for (const QJsonObject &e : after) {
         if (e.value("replay_of").toInteger() != qint64(entry))
@@ -330,11 +334,70 @@ void TestAdminApiWsgated::trafficSnapshotConfigAndReplay() {
                        "Authorization: Bearer " + kToken + "\r\n"))
                 .error() == QLatin1String("unknown_client"),
         10000);
-    QCOMPARE(d.call(request("POST", "/admin/replay", "entry=999999",
-                            "application/x-www-form-urlencoded",
-                            "Authorization: Bearer " + kToken + "\r\n"))
-                 .error(),
-             QStringLiteral("entry_not_found"));
+    QCOMPARE(
+        d.call(request("POST", "/admin/replay", "entry=999999", "application/x-www-form-urlencoded",
+                       "Authorization: Bearer " + kToken + "\r\n"))
+            .error(),
+        QStringLiteral("entry_not_found"));
+}
+
+void TestAdminApiWsgated::fpmCountersAndCluster() {
+    Daemon d;
+    QString error;
+    QVERIFY2(d.start(m_fpm.fastcgiAddress(), adminFlags(), &error), qPrintable(error));
+
+    // Ok with the pool's status once the poller has polled (every 5 s in wsgated).
+    QJsonObject fpm;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (fpm = d.call(get("/admin/fpm", kReadToken)).json().value("fpm").toObject())
+                .value("state") == QLatin1String("Ok"),
+        15000);
+    const std::optional<FpmReport> report = FpmReport::fromJson(fpm);
+    QVERIFY(report);
+    QVERIFY(report->polling);
+    QVERIFY(report->status);
+    QVERIFY(!report->status->pool.isEmpty());
+    QVERIFY(report->status->totalProcesses > 0);
+    QVERIFY(!report->history.isEmpty());
+    QCOMPARE(report->fastcgiAddress, m_fpm.fastcgiAddress());
+    QCOMPARE(report->fpmStatusPath, QStringLiteral("/fpm-status"));
+
+    const auto snapshot = [&d] { return d.call(get("/admin/snapshot", kReadToken)).json(); };
+    const QJsonObject before = snapshot().value("counters").toObject();
+    QCOMPARE(before.value("messages_in").toInt(), 0);
+    TestClient client;
+    QVERIFY(client.open(d.wsUrl()));
+    client.socket.sendTextMessage(QStringLiteral("hello"));
+    QVERIFY(client.waitForMessages(1));
+    // The counters count at once; the snapshot is published within a second.
+    const auto counted = [](const QJsonObject &answer) {
+        const QJsonObject snap = answer.value("snapshot").toObject();
+        return answer.value("counters").toObject().value("messages_in") == 1 &&
+               snap.value("clients").toArray().at(0).toObject().value("messages_in") == 1;
+    };
+    QJsonObject answer;
+    QTRY_VERIFY_WITH_TIMEOUT(counted(answer = snapshot()), 10000);
+    const QJsonObject counters = answer.value("counters").toObject();
+    QCOMPARE(counters.value("connections").toInt(), 1);
+    QCOMPARE(counters.value("messages_out").toInt(), 1);
+    QCOMPARE(counters.value("queued_messages").toInt(), 0);
+    QCOMPARE(counters.value("php_failures").toInt(), 0);
+    // Without --cluster: this node alone, with where its admin API is.
+    const QJsonObject cluster = answer.value("cluster").toObject();
+    QCOMPARE(cluster.value("enabled").toBool(true), false);
+    QCOMPARE(cluster.value("nodes").toInt(), 1);
+    const QJsonArray members = cluster.value("members").toArray();
+    QCOMPARE(members.size(), 1);
+    QCOMPARE(members.at(0).toObject().value("admin_url").toString(),
+             QStringLiteral("http://127.0.0.1:%1").arg(d.pushPort));
+    QCOMPARE(members.at(0).toObject().value("connections").toInt(), 1);
+    // What a console reads back.
+    const std::optional<GatewaySnapshot> back =
+        AdminApi::snapshotFromJson(answer.value("snapshot").toObject());
+    QVERIFY(back);
+    QCOMPARE(back->clients.size(), 1);
+    QCOMPARE(back->clients.at(0).messagesIn, 1);
+    QVERIFY(back->clients.at(0).connectedMs > 0);
 }
 
 void TestAdminApiWsgated::noTrafficLogSaysHow() {
@@ -418,9 +481,9 @@ void TestAdminApiWsgated::stalledReaderIsCutOthersServed() {
     QCOMPARE(::write(fd, ask.constData(), size_t(ask.size())), ssize_t(ask.size()));
 
     const auto openConnections = [&d] {
-        const QByteArray text = d.call(request("GET", "/metrics", {}, {},
-                                               "Authorization: Bearer " + kToken + "\r\n"))
-                                    .body;
+        const QByteArray text =
+            d.call(request("GET", "/metrics", {}, {}, "Authorization: Bearer " + kToken + "\r\n"))
+                .body;
         const qsizetype at = text.indexOf("\nwsgate_push_http_open_connections ");
         return at < 0 ? -1 : text.mid(at + 35, text.indexOf('\n', at + 1) - at - 35).toInt();
     };
@@ -431,8 +494,7 @@ void TestAdminApiWsgated::stalledReaderIsCutOthersServed() {
     QVERIFY(client.waitForMessages(61));
     QCOMPARE(client.messages.last(), QByteArray("still here"));
     QCOMPARE(d.call(get("/admin/traffic?since=0&max=1", kReadToken)).status, 200);
-    QCOMPARE(d.call(request("POST", "/send",
-                            "client_id=" + QByteArray::number(0) + "&message=x",
+    QCOMPARE(d.call(request("POST", "/send", "client_id=" + QByteArray::number(0) + "&message=x",
                             "application/x-www-form-urlencoded",
                             "Authorization: Bearer " + kToken + "\r\n"))
                  .status,
@@ -468,6 +530,14 @@ void TestAdminApiWsgated::overTls() {
     QCOMPARE(config.status, 200);
     QCOMPARE(config.json().value("config").toObject().value("push-tls-cert").toString(),
              cert.certPath);
+    const QJsonArray members = d.call(get("/admin/snapshot"))
+                                   .json()
+                                   .value("cluster")
+                                   .toObject()
+                                   .value("members")
+                                   .toArray();
+    QCOMPARE(members.at(0).toObject().value("admin_url").toString(),
+             QStringLiteral("https://127.0.0.1:%1").arg(d.pushPort));
     // Plain HTTP on that port is no HTTP at all.
     QCOMPARE(d.plainCall(request("GET", "/health"), 3000).status, 0);
 

@@ -24,12 +24,15 @@ const QList<QPair<QByteArray, QByteArray>> Form{
 
 /// One node: its own php-fpm and engine, in this process, on the shared Redis.
 std::unique_ptr<GatewayHarness> node(const RedisFixture &redis, const QString &cluster,
-                                     const QString &id, QString *error) {
+                                     const QString &id, QString *error,
+                                     const QStringList &extra = {}) {
     auto h = std::make_unique<GatewayHarness>();
     if (!h->fpm().start(error))
         return nullptr;
-    if (!h->start(error, QStringLiteral("gw.php"),
-                  {"--cluster", redis.url(), "--cluster-name", cluster, "--node-id", id}))
+    if (!h->start(
+            error, QStringLiteral("gw.php"),
+            QStringList{"--cluster", redis.url(), "--cluster-name", cluster, "--node-id", id} +
+                extra))
         return nullptr;
     return h;
 }
@@ -227,6 +230,44 @@ private slots:
         c.reset(); // gone without leaving: its heartbeats just stop
         QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 1, 15000);
         QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form), 404);
+    }
+
+    void adminSnapshotListsTheNodes() {
+        RedisFixture redis;
+        WSGATE_START_REDIS(redis);
+        const QString cluster = freshClusterName();
+        QString error;
+        auto a = node(redis, cluster, QStringLiteral("nodeA"), &error, {"--push-token", "tok"});
+        QVERIFY2(a, qPrintable(error));
+        auto b = node(redis, cluster, QStringLiteral("nodeB"), &error); // no token: no admin API
+        QVERIFY2(b, qPrintable(error));
+        TestClient b1;
+        QVERIFY(b1.open(b->wsUrl()));
+        const QList<QPair<QByteArray, QByteArray>> bearer{{"Authorization", "Bearer tok"}};
+        const auto clusterOfA = [&] {
+            QByteArray body;
+            a->http("GET", "/admin/snapshot", {}, bearer, &body);
+            return json(body).value("cluster").toObject();
+        };
+        // Heartbeats carry the connection counts: wait for nodeB's to say 1.
+        const auto settled = [](const QJsonObject &c) {
+            const QJsonArray m = c.value("members").toArray();
+            return c.value("nodes") == 2 && m.size() == 2 &&
+                   m.at(1).toObject().value("connections") == 1;
+        };
+        QJsonObject c;
+        QTRY_VERIFY_WITH_TIMEOUT(settled(c = clusterOfA()), 15000);
+        QCOMPARE(c.value("enabled").toBool(), true);
+        QCOMPARE(c.value("up").toBool(), true);
+        QCOMPARE(c.value("node").toString(), QStringLiteral("nodeA"));
+        const QJsonObject self = c.value("members").toArray().at(0).toObject();
+        QCOMPARE(self.value("node").toString(), QStringLiteral("nodeA"));
+        QCOMPARE(self.value("admin_url").toString(),
+                 QStringLiteral("http://127.0.0.1:%1").arg(a->pushPort()));
+        QCOMPARE(self.value("connections").toInt(), 0);
+        const QJsonObject other = c.value("members").toArray().at(1).toObject();
+        QCOMPARE(other.value("node").toString(), QStringLiteral("nodeB"));
+        QVERIFY(other.value("admin_url").isNull());
     }
 };
 
