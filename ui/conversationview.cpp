@@ -82,8 +82,6 @@ ConversationView::ConversationView(QWidget *parent)
                                                            QStringLiteral("PHP time 99")));
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &ConversationView::onSelection);
-    connect(m_detail, &TrafficDetailWidget::replayRequested, this,
-            &ConversationView::replayRequested);
     connect(m_traffic, &QToolButton::clicked, this, [this] {
         if (!clientId().isEmpty())
             Q_EMIT showTrafficRequested(clientId());

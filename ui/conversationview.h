@@ -46,8 +46,6 @@ Q_SIGNALS:
     void showTrafficRequested(const QByteArray &clientId);
     /// Fires when the user wants to push to this client.
     void pushRequested(const QByteArray &clientId);
-    /// Fires when the user asks to replay a PHP exchange shown in the detail.
-    void replayRequested(quint64 entryId);
 
 private:
     void updateHeader();
