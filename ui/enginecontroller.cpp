@@ -67,6 +67,8 @@ QString EngineController::stateText(State state) {
 QString EngineController::listenUrl() const {
     if (m_state != State::Running)
         return {};
+    if (m_remote)
+        return m_remote->listenUrl();
     Configuration c = m_config;
     c.listenPort = m_listenPort;
     return c.listenUrl();
@@ -91,7 +93,18 @@ void EngineController::disposeEngine() {
         engine, [engine] { delete engine; }, Qt::BlockingQueuedConnection);
 }
 
+quint64 EngineController::lastShownId() const {
+    quint64 lastId = m_lastEntryId;
+    if (m_engine && m_engine->trafficLog())
+        lastId = std::max(lastId, m_engine->trafficLog()->lastId());
+    if (m_remote)
+        lastId = std::max(lastId, m_remote->lastId());
+    return lastId;
+}
+
 void EngineController::start() {
+    if (m_remote)
+        detach();
     if (m_state != State::Stopped)
         return;
     tick(); // drain what the previous engine logged before it goes
@@ -99,9 +112,7 @@ void EngineController::start() {
     // last one seen: an id names one entry for the console's whole life (replay, selection
     // and "replay of #N" rely on it). Clearing the rows instead would lose what the developer
     // was looking at when they restarted.
-    quint64 lastId = m_lastEntryId;
-    if (m_engine && m_engine->trafficLog())
-        lastId = std::max(lastId, m_engine->trafficLog()->lastId());
+    const quint64 lastId = lastShownId();
     disposeEngine();
     m_lastEntryId = lastId;
     m_fpmRequestInFlight = false;
@@ -170,7 +181,59 @@ void EngineController::onStarted(bool ok, const QString &error, Gateway *gateway
     }
 }
 
+void EngineController::attach(const RemoteTarget &target) {
+    if (m_remote)
+        detach();
+    shutdown(); // the local engine, if any: one gateway shown at a time
+    const quint64 lastId = lastShownId();
+    disposeEngine();
+    m_lastEntryId = lastId;
+    m_remote = new RemoteGateway(target, this);
+    m_remote->continueAfter(lastId);
+    connect(m_remote, &RemoteGateway::entriesArrived, this, &EngineController::entriesArrived);
+    connect(m_remote, &RemoteGateway::sampled, this, &EngineController::sampled);
+    connect(m_remote, &RemoteGateway::fpmSampled, this, &EngineController::fpmSampled);
+    connect(m_remote, &RemoteGateway::logLines, this, &EngineController::logLines);
+    connect(m_remote, &RemoteGateway::linkChanged, this, &EngineController::onRemoteLink);
+    connect(m_remote, &RemoteGateway::membersChanged, this, &EngineController::attachmentChanged);
+    setState(State::Starting);
+    m_remote->start();
+    Q_EMIT attachmentChanged();
+}
+
+void EngineController::onRemoteLink() {
+    if (!m_remote)
+        return;
+    if (m_remote->link() == RemoteGateway::Link::Refused) {
+        const QString error =
+            tr("%1 refused the console: %2")
+                .arg(m_remote->target().url.toDisplayString(), m_remote->problem());
+        detach();
+        Q_EMIT startFailed(error);
+        return;
+    }
+    if (m_remote->link() == RemoteGateway::Link::Live && m_state == State::Starting)
+        setState(State::Running);
+    Q_EMIT attachmentChanged();
+}
+
+void EngineController::detach() {
+    if (!m_remote)
+        return;
+    RemoteGateway *remote = std::exchange(m_remote, nullptr);
+    m_lastEntryId = std::max(m_lastEntryId, remote->lastId());
+    remote->stop();
+    remote->disconnect(this);
+    remote->deleteLater();
+    setState(State::Stopped);
+    Q_EMIT attachmentChanged();
+}
+
 void EngineController::stop() {
+    if (m_remote) {
+        detach();
+        return;
+    }
     if (m_state == State::Starting) {
         m_stopRequested = true; // honoured once start() has answered
         return;
@@ -193,6 +256,10 @@ void EngineController::onStopped() {
 }
 
 void EngineController::shutdown() {
+    if (m_remote) {
+        detach();
+        return;
+    }
     if (m_state == State::Starting) {
         QEventLoop loop;
         QTimer::singleShot(ShutdownWaitMs, &loop, &QEventLoop::quit);
@@ -293,29 +360,7 @@ void EngineController::requestFpmSample() {
     QMetaObject::invokeMethod(
         engine,
         [engine, self] {
-            FpmSample sample;
-            if (FpmPoller *poller = engine->fpmPoller()) {
-                sample.polling = true;
-                sample.state = poller->state();
-                sample.lastError = poller->lastError();
-                sample.status = poller->lastStatus();
-                sample.quality = poller->lastQuality();
-                sample.lastPollMs = poller->lastPollMs();
-                sample.history = poller->history();
-                sample.warnings = poller->warnings();
-                sample.pingOk = poller->pingOk();
-                sample.pingUs = poller->pingUs();
-            }
-            sample.enableConfigLines = FpmPoller::enableConfigLines();
-            if (ManagedPhp *php = engine->managedPhp()) {
-                sample.managedPhpState = QString::fromLatin1(
-                    QMetaEnum::fromType<ManagedPhp::State>().valueToKey(int(php->state())));
-                sample.managedPhpError = php->lastError();
-                sample.managedPhpConfigPath = php->configPath();
-            }
-            sample.fastcgiAddress = engine->config().fastcgi.toString();
-            sample.fpmStatusPath = engine->config().fpmStatusPath;
-            sample.gatewayPoolSize = engine->config().fastcgiPool;
+            const FpmSample sample = engine->fpmReport(); // as GET /admin/fpm has it
             QMetaObject::invokeMethod(
                 self,
                 [self, sample] {
@@ -363,6 +408,15 @@ void EngineController::push(Target target, const QString &name, const OutboundMe
         done({}, tr("the gateway is not running"));
         return;
     }
+    if (m_remote) {
+        const auto kind = target == Target::Client  ? PushTarget::Kind::Client
+                          : target == Target::User  ? PushTarget::Kind::User
+                          : target == Target::Group ? PushTarget::Kind::Group
+                                                    : PushTarget::Kind::Everyone;
+        m_remote->push(kind, target == Target::Client ? name.toLatin1() : name.toUtf8(), message,
+                       context, std::move(done));
+        return;
+    }
     QPointer<QObject> ctx(context);
     callRouter([this, ctx, target, name, message, done](NodeRouter *router) {
         if (!router) {
@@ -386,6 +440,11 @@ void EngineController::closeClient(const QByteArray &clientId, int code, const Q
                                    QObject *context, std::function<void(bool)> done) {
     if (m_state != State::Running) {
         done(false);
+        return;
+    }
+    if (m_remote) {
+        m_remote->closeClient(clientId, code, reason, context,
+                              [done](bool found, const QString &) { done(found); });
         return;
     }
     QPointer<QObject> ctx(context);
@@ -413,6 +472,10 @@ void EngineController::replay(const QByteArray &clientId, const ReplayRequest &r
         done(false, tr("the gateway is not running"));
         return;
     }
+    if (m_remote) {
+        m_remote->replay(request, context, std::move(done));
+        return;
+    }
     QPointer<QObject> ctx(context);
     callRouter([this, ctx, clientId, request, done](NodeRouter *router) {
         if (!router) {
@@ -427,7 +490,7 @@ void EngineController::replay(const QByteArray &clientId, const ReplayRequest &r
 
 void EngineController::addToNextMessage(const QByteArray &clientId, const PhpParams &params,
                                         QObject *context, std::function<void(bool)> done) {
-    if (m_state != State::Running) {
+    if (m_state != State::Running || m_remote) { // not over the admin API (yet)
         done(false);
         return;
     }

@@ -6,6 +6,7 @@
 #include "gateway/delivery.h"
 #include "gateway/phpbridge.h"
 #include "observe/trafficentry.h"
+#include "remotegateway.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -23,6 +24,11 @@ class NodeRouter;
 /// Runs the Engine on a thread of its own and feeds the GUI by sampling a few times a second:
 /// snapshot, counters and a batch of new traffic entries per tick, never a signal per message.
 /// Calls into the gateway are queued to the engine thread; their answers come back queued.
+///
+/// Or, attached (attach()), it feeds the same views from a wsgated elsewhere through its admin
+/// API (RemoteGateway): Starting until the daemon first answers, Running while attached (the
+/// link itself may be lost and come back: remote()->link()), Stopped once detached. Entry ids
+/// go on from the local engine's, and the other way round.
 class EngineController final : public QObject {
     Q_OBJECT
 public:
@@ -48,8 +54,16 @@ public:
 
     void start();
     void stop();
-    /// Stops a running engine and waits (bounded) for it; for exit.
+    /// Stops a running engine and waits (bounded) for it; for exit. Detaches too.
     void shutdown();
+
+    /// Stops the local engine (bounded wait) and shows `target` instead, until detach() or
+    /// stop(). A refused token detaches again, with startFailed().
+    void attach(const RemoteTarget &target);
+    void detach();
+    bool isAttached() const { return m_remote != nullptr; }
+    /// The attached daemon; null when not attached.
+    RemoteGateway *remote() const { return m_remote; }
 
     /// Delivers a push on the engine thread; `done` runs on the GUI thread unless `context`
     /// has gone. `error` is set when nothing could be attempted (not running).
@@ -84,6 +98,8 @@ Q_SIGNALS:
     void fpmSampled(const FpmSample &sample);
     /// Fires for the engine's log lines, batched per tick.
     void logLines(const QStringList &lines);
+    /// Fires when attached or detached, and when the attached daemon's link changes.
+    void attachmentChanged();
 
 private:
     void setState(State state);
@@ -97,7 +113,12 @@ private:
     /// this thread.
     void callRouter(std::function<void(NodeRouter *)> work);
 
+    /// The newest entry id shown so far, of any engine or attached daemon.
+    quint64 lastShownId() const;
+    void onRemoteLink();
+
     Configuration m_config;
+    RemoteGateway *m_remote = nullptr;
     State m_state = State::Stopped;
     QThread m_thread;
     Engine *m_engine = nullptr;   // lives on m_thread

@@ -4,6 +4,7 @@
 #include "conversationview.h"
 #include "fpmpanel.h"
 #include "pushpanel.h"
+#include "remotebanner.h"
 #include "secretstore.h"
 #include "settingsdialog.h"
 #include "settingsstore.h"
@@ -36,6 +37,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QVBoxLayout>
 
 // Outside any namespace, as Q_INIT_RESOURCE requires; the call also makes the linker keep the
 // icons, which live in a static library.
@@ -81,6 +83,7 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     , m_testClient(new TestClientPanel(this))
     , m_pushDock(new QDockWidget(tr("Push"), this))
     , m_testClientDock(new QDockWidget(tr("Test client"), this))
+    , m_remoteBanner(new RemoteBanner(this))
     , m_stateLabel(statusLabel(this))
     , m_urlLabel(statusLabel(this))
     , m_connectionsLabel(statusLabel(this))
@@ -112,7 +115,14 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     m_tabs->addTab(m_gatewayLog, icon("log"), tr("&Gateway log"));
     m_central->addWidget(m_startPage);
     m_central->addWidget(m_tabs);
-    setCentralWidget(m_central);
+    // The banner above every view says which gateway they show when it is not our own.
+    auto *centralBox = new QWidget(this);
+    auto *centralLayout = new QVBoxLayout(centralBox);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(0);
+    centralLayout->addWidget(m_remoteBanner);
+    centralLayout->addWidget(m_central, 1);
+    setCentralWidget(centralBox);
 
     m_pushDock->setObjectName(QStringLiteral("pushDock"));
     m_pushDock->setWidget(m_push);
@@ -139,6 +149,17 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
         for (const QString &line : lines)
             m_gatewayLog->appendPlainText(time + line);
     });
+    connect(m_controller, &EngineController::attachmentChanged, this,
+            [this] { m_remoteBanner->showRemote(m_controller->remote()); });
+    connect(m_remoteBanner, &RemoteBanner::disconnectRequested, m_controller,
+            &EngineController::detach);
+    connect(m_remoteBanner, &RemoteBanner::nodeRequested, this, [this](const QUrl &url) {
+        if (!m_controller->remote())
+            return;
+        RemoteTarget target = m_controller->remote()->target();
+        target.url = url;
+        attachTo(target, false);
+    });
     connect(m_controller, &EngineController::startFailed, this, [this](const QString &error) {
         m_gatewayLog->appendPlainText(tr("start failed: %1").arg(error));
         statusBar()->showMessage(tr("Could not start: %1").arg(error), StatusMessageMs);
@@ -163,6 +184,7 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     connect(m_conversation, &ConversationView::pushRequested, this, &MainWindow::pushToClient);
     connect(m_startPage, &StartPage::demoRequested, m_setup, &SetupFlow::startDemo);
     connect(m_startPage, &StartPage::useFpmRequested, m_setup, &SetupFlow::useOwnFpm);
+    connect(m_startPage, &StartPage::attachRequested, this, &MainWindow::openAttachDialog);
     connect(m_setup, &SetupFlow::message, this,
             [this](const QString &text) { statusBar()->showMessage(text, StatusMessageMs); });
     connect(m_setup, &SetupFlow::problem, this, &MainWindow::showStartPage);
@@ -322,9 +344,14 @@ void MainWindow::toggleGateway() {
 void MainWindow::onStateChanged(EngineController::State state) {
     const bool stopped = state == EngineController::State::Stopped;
     const bool running = state == EngineController::State::Running;
-    m_startStop->setText(stopped ? tr("&Start gateway") : tr("&Stop gateway"));
+    const bool attached = m_controller->isAttached();
+    m_startStop->setText(stopped    ? tr("&Start gateway")
+                         : attached ? tr("&Disconnect from wsgated")
+                                    : tr("&Stop gateway"));
     m_startStop->setIcon(icon(stopped ? "start" : "stop"));
-    m_startStop->setToolTip(stopped ? tr("Start the gateway (F5)") : tr("Stop the gateway (F5)"));
+    m_startStop->setToolTip(stopped    ? tr("Start the gateway (F5)")
+                            : attached ? tr("Disconnect from the attached wsgated (F5)")
+                                       : tr("Stop the gateway (F5)"));
     m_startStop->setEnabled(state == EngineController::State::Stopped || running);
     m_stateLabel->setText(QStringLiteral("<b>%1</b>").arg(EngineController::stateText(state)));
     QPalette statePalette;
@@ -346,11 +373,16 @@ void MainWindow::onStateChanged(EngineController::State state) {
         if (!page.isEmpty())
             m_openUrl(page);
     }
-    if (running) {
+    const QString now = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz"));
+    if (running && attached) {
         m_testClient->setDefaultUrl(url);
+        const QString admin = m_controller->remote()->target().url.toDisplayString();
         m_gatewayLog->appendPlainText(
-            tr("%1 listening on %2")
-                .arg(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz")), url));
+            tr("%1 attached to wsgated at %2; its clients connect to %3").arg(now, admin, url));
+        statusBar()->showMessage(tr("Attached to %1").arg(admin), StatusMessageMs);
+    } else if (running) {
+        m_testClient->setDefaultUrl(url);
+        m_gatewayLog->appendPlainText(tr("%1 listening on %2").arg(now, url));
         statusBar()->showMessage(tr("Gateway running on %1").arg(url), StatusMessageMs);
     }
     if (stopped) {
@@ -364,7 +396,10 @@ void MainWindow::onStateChanged(EngineController::State state) {
             label->resetSize();
         m_fpm->setStopped();
     }
-    setWindowTitle(running ? QStringLiteral("wsgate — %1").arg(url) : QStringLiteral("wsgate"));
+    setWindowTitle(!running   ? QStringLiteral("wsgate")
+                   : attached ? tr("wsgate — attached to %1")
+                                    .arg(m_controller->remote()->target().url.toDisplayString())
+                              : QStringLiteral("wsgate — %1").arg(url));
 }
 
 void MainWindow::onSampled(const EngineSample &sample) {

@@ -18,6 +18,8 @@ class StartPage;
 class QStackedWidget;
 class FpmPanel;
 class PushPanel;
+class RemoteBanner;
+struct RemoteTarget;
 class QAction;
 class QDockWidget;
 class QLabel;
@@ -55,6 +57,16 @@ public:
     QDockWidget *testClientDock() const { return m_testClientDock; }
     /// Status bar texts, for tests.
     QString statusText() const;
+    RemoteBanner *remoteBanner() const { return m_remoteBanner; }
+    QAction *attachAction() const { return m_attachAction; }
+
+    /// "Connect to wsgated…": asks for the admin URL and token, then attaches.
+    void openAttachDialog();
+    /// Shows the wsgated at `target` instead of the console's own gateway (stopped first);
+    /// `remember`: the server is offered next time, its token kept in the keychain.
+    void attachTo(const RemoteTarget &target, bool remember);
+    /// Servers attached to before, newest first.
+    QStringList rememberedServers() const;
 
     /// Starts the engine; without a handler script (and not the demo) it says what is missing
     /// and shows the start page instead.
@@ -96,6 +108,7 @@ private:
     void setDarkTheme(bool dark);
     void showStartPage(const QString &message);
     void showTabs();
+    void rememberServer(const RemoteTarget &target, bool withToken);
 
     QSettings *m_settings;
     std::unique_ptr<SecretStore> m_secrets;
@@ -117,6 +130,8 @@ private:
     QAction *m_settingsAction = nullptr;
     QAction *m_openDemoAction = nullptr;
     QAction *m_darkAction = nullptr;
+    QAction *m_attachAction = nullptr;
+    RemoteBanner *m_remoteBanner;
     std::function<bool(const QUrl &)> m_openUrl;
     bool m_openDemoWhenRunning = false; // "Start the demo": open its page once it runs
 

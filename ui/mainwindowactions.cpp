@@ -124,6 +124,13 @@ void MainWindow::createActions() {
     m_darkAction->setChecked(Theme::isDark());
     connect(m_darkAction, &QAction::toggled, this, &MainWindow::setDarkTheme);
 
+    m_attachAction = new QAction(tr("&Connect to wsgated…"), this);
+    Theme::setIcon(m_attachAction, QStringLiteral("connect"));
+    m_attachAction->setObjectName(QStringLiteral("attachAction"));
+    m_attachAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    m_attachAction->setToolTip(tr("Show a running wsgated through its admin API"));
+    connect(m_attachAction, &QAction::triggered, this, &MainWindow::openAttachDialog);
+
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_traffic->openCaptureAction());
     file->addSeparator();
@@ -132,6 +139,7 @@ void MainWindow::createActions() {
     file->addAction(quitAction);
     QMenu *gateway = menuBar()->addMenu(tr("&Gateway"));
     gateway->addAction(m_startStop);
+    gateway->addAction(m_attachAction);
     gateway->addAction(m_openDemoAction);
     gateway->addAction(pushAction);
     gateway->addAction(testClientAction);

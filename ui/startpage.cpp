@@ -169,6 +169,22 @@ StartPage::StartPage(QWidget *parent)
     useRow->addWidget(m_use);
     fpmLayout->addLayout(useRow);
 
+    auto *attachBox = new QGroupBox(tr("3. Watch a wsgated that runs elsewhere"), this);
+    auto *attachText = new QLabel(tr("The same views, for a headless wsgated on a server: "
+                                     "through its admin API, with its push token or an admin "
+                                     "read token."),
+                                  attachBox);
+    attachText->setWordWrap(true);
+    m_attach = new QPushButton(tr("Connect to wsgated…"), attachBox);
+    m_attach->setObjectName(QStringLiteral("startAttach"));
+    auto *attachLayout = new QVBoxLayout(attachBox);
+    attachLayout->addWidget(attachText);
+    auto *attachRow = new QHBoxLayout;
+    attachRow->addWidget(m_attach);
+    attachRow->addStretch(1);
+    attachLayout->addLayout(attachRow);
+    connect(m_attach, &QPushButton::clicked, this, &StartPage::attachRequested);
+
     auto *content = new QWidget(this);
     content->setMaximumWidth(fontMetrics().averageCharWidth() * MaxPageWidthChars);
     auto *column = new QVBoxLayout(content);
@@ -176,6 +192,7 @@ StartPage::StartPage(QWidget *parent)
     column->addWidget(m_message);
     column->addWidget(demoBox);
     column->addWidget(fpmBox);
+    column->addWidget(attachBox);
     column->addStretch(1);
     auto *scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);

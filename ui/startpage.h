@@ -39,6 +39,7 @@ public:
     QString statusPageText() const;
     QPushButton *demoButton() const { return m_demo; }
     QPushButton *useButton() const { return m_use; }
+    QPushButton *attachButton() const { return m_attach; }
 
 Q_SIGNALS:
     /// Fires when the user picks the demo.
@@ -46,6 +47,8 @@ Q_SIGNALS:
     /// Fires when the user picks a pool and a script.
     void useFpmRequested(const QString &fastcgiAddress, const QString &script,
                          const QString &docroot);
+    /// Fires when the user wants to look at a wsgated running elsewhere.
+    void attachRequested();
 
 private:
     void showSelected();
@@ -65,6 +68,7 @@ private:
     QPushButton *m_copyStatus;
     QLineEdit *m_script;
     QLineEdit *m_docroot;
+    QPushButton *m_attach = nullptr;
     QPushButton *m_use;
     QLabel *m_noPools;
 };

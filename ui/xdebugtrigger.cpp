@@ -30,6 +30,12 @@ QString XdebugTrigger::installHint() {
 
 void XdebugTrigger::arm(EngineController *controller, const QByteArray &clientId, QWidget *window,
                         std::function<void(const QString &)> status) {
+    if (controller->isAttached()) {
+        status(QObject::tr("Debug next message works on the console's own gateway only: the "
+                           "admin API of an attached wsgated has no such call. Use Replay with "
+                           "Xdebug from a traffic row of a local gateway instead."));
+        return;
+    }
     const bool present = installed();
     controller->addToNextMessage(
         clientId, params(), window, [window, clientId, present, status](bool found) {
