@@ -859,6 +859,37 @@ void TestConsole::screenshots() {
     }
     m_window->pushDock()->raise();
     save(m_window.get(), QStringLiteral("console-error-detail.png"));
+
+    // Edit & replay of the chat exchange: the dialog is modal (exec), so it is grabbed from a
+    // timer that then closes it.
+    std::optional<TrafficEntry> chat;
+    for (int row = model->rowCount() - 1; row >= 0 && !chat; --row) {
+        const TrafficEntry &e = model->entry(row);
+        if (e.kind == TrafficEntry::Kind::Php && e.php &&
+            e.php->requestBody.startsWith("{\"type\":\"chat\""))
+            chat = e;
+    }
+    QVERIFY(chat);
+    bool grabbed = false;
+    QTimer::singleShot(400, this, [&] {
+        if (auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget())) {
+            save(dialog, QStringLiteral("console-edit-replay.png"));
+            grabbed = true;
+            dialog->reject();
+        }
+    });
+    traffic->editReplay(*chat);
+    QVERIFY(grabbed);
+
+    // The first-run page a console without a handler opens on.
+    QTemporaryDir firstRunDir;
+    QSettings firstRunSettings(firstRunDir.filePath(QStringLiteral("s.ini")), QSettings::IniFormat);
+    MainWindow firstRun(Configuration(), &firstRunSettings);
+    firstRun.resize(1440, 900);
+    firstRun.show();
+    QVERIFY(firstRun.showsStartPage());
+    QTest::qWait(300);
+    save(&firstRun, QStringLiteral("console-start.png"));
 }
 
 QTEST_MAIN(TestConsole)
