@@ -67,8 +67,8 @@ QString EngineController::stateText(State state) {
 QString EngineController::listenUrl() const {
     if (m_state != State::Running)
         return {};
-    if (m_remote)
-        return m_remote->listenUrl();
+    if (isAttached())
+        return remote()->listenUrl();
     Configuration c = m_config;
     c.listenPort = m_listenPort;
     return c.listenUrl();
@@ -97,13 +97,13 @@ quint64 EngineController::lastShownId() const {
     quint64 lastId = m_lastEntryId;
     if (m_engine && m_engine->trafficLog())
         lastId = std::max(lastId, m_engine->trafficLog()->lastId());
-    if (m_remote)
-        lastId = std::max(lastId, m_remote->lastId());
+    if (m_remoteIds)
+        lastId = std::max(lastId, m_remoteIds->lastId());
     return lastId;
 }
 
 void EngineController::start() {
-    if (m_remote)
+    if (isAttached())
         detach();
     if (m_state != State::Stopped)
         return;
@@ -181,56 +181,8 @@ void EngineController::onStarted(bool ok, const QString &error, Gateway *gateway
     }
 }
 
-void EngineController::attach(const RemoteTarget &target) {
-    if (m_remote)
-        detach();
-    shutdown(); // the local engine, if any: one gateway shown at a time
-    const quint64 lastId = lastShownId();
-    disposeEngine();
-    m_lastEntryId = lastId;
-    m_remote = new RemoteGateway(target, this);
-    m_remote->continueAfter(lastId);
-    connect(m_remote, &RemoteGateway::entriesArrived, this, &EngineController::entriesArrived);
-    connect(m_remote, &RemoteGateway::sampled, this, &EngineController::sampled);
-    connect(m_remote, &RemoteGateway::fpmSampled, this, &EngineController::fpmSampled);
-    connect(m_remote, &RemoteGateway::logLines, this, &EngineController::logLines);
-    connect(m_remote, &RemoteGateway::linkChanged, this, &EngineController::onRemoteLink);
-    connect(m_remote, &RemoteGateway::membersChanged, this, &EngineController::attachmentChanged);
-    setState(State::Starting);
-    m_remote->start();
-    Q_EMIT attachmentChanged();
-}
-
-void EngineController::onRemoteLink() {
-    if (!m_remote)
-        return;
-    if (m_remote->link() == RemoteGateway::Link::Refused) {
-        const QString error =
-            tr("%1 refused the console: %2")
-                .arg(m_remote->target().url.toDisplayString(), m_remote->problem());
-        detach();
-        Q_EMIT startFailed(error);
-        return;
-    }
-    if (m_remote->link() == RemoteGateway::Link::Live && m_state == State::Starting)
-        setState(State::Running);
-    Q_EMIT attachmentChanged();
-}
-
-void EngineController::detach() {
-    if (!m_remote)
-        return;
-    RemoteGateway *remote = std::exchange(m_remote, nullptr);
-    m_lastEntryId = std::max(m_lastEntryId, remote->lastId());
-    remote->stop();
-    remote->disconnect(this);
-    remote->deleteLater();
-    setState(State::Stopped);
-    Q_EMIT attachmentChanged();
-}
-
 void EngineController::stop() {
-    if (m_remote) {
+    if (isAttached()) {
         detach();
         return;
     }
@@ -256,7 +208,7 @@ void EngineController::onStopped() {
 }
 
 void EngineController::shutdown() {
-    if (m_remote) {
+    if (isAttached()) {
         detach();
         return;
     }
@@ -408,12 +360,12 @@ void EngineController::push(Target target, const QString &name, const OutboundMe
         done({}, tr("the gateway is not running"));
         return;
     }
-    if (m_remote) {
+    if (isAttached()) {
         const auto kind = target == Target::Client  ? PushTarget::Kind::Client
                           : target == Target::User  ? PushTarget::Kind::User
                           : target == Target::Group ? PushTarget::Kind::Group
                                                     : PushTarget::Kind::Everyone;
-        m_remote->push(kind, target == Target::Client ? name.toLatin1() : name.toUtf8(), message,
+        remote()->push(kind, target == Target::Client ? name.toLatin1() : name.toUtf8(), message,
                        context, std::move(done));
         return;
     }
@@ -442,8 +394,8 @@ void EngineController::closeClient(const QByteArray &clientId, int code, const Q
         done(false);
         return;
     }
-    if (m_remote) {
-        m_remote->closeClient(clientId, code, reason, context,
+    if (isAttached()) {
+        remote()->closeClient(clientId, code, reason, context,
                               [done](bool found, const QString &) { done(found); });
         return;
     }
@@ -472,8 +424,9 @@ void EngineController::replay(const QByteArray &clientId, const ReplayRequest &r
         done(false, tr("the gateway is not running"));
         return;
     }
-    if (m_remote) {
-        m_remote->replay(request, context, std::move(done));
+    if (isAttached()) {
+        RemoteGateway *from = remoteOf(request.entryId);
+        (from ? from : remote())->replay(request, context, std::move(done));
         return;
     }
     QPointer<QObject> ctx(context);
@@ -490,7 +443,7 @@ void EngineController::replay(const QByteArray &clientId, const ReplayRequest &r
 
 void EngineController::addToNextMessage(const QByteArray &clientId, const PhpParams &params,
                                         QObject *context, std::function<void(bool)> done) {
-    if (m_state != State::Running || m_remote) { // not over the admin API (yet)
+    if (m_state != State::Running || isAttached()) { // not over the admin API (yet)
         done(false);
         return;
     }

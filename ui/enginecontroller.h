@@ -9,6 +9,7 @@
 #include "remotegateway.h"
 
 #include <QElapsedTimer>
+#include <QHash>
 #include <QObject>
 #include <QPointer>
 #include <QThread>
@@ -16,6 +17,7 @@
 #include <QVector>
 
 #include <functional>
+#include <memory>
 
 class Engine;
 class Gateway;
@@ -59,11 +61,16 @@ public:
 
     /// Stops the local engine (bounded wait) and shows `target` instead, until detach() or
     /// stop(). A refused token detaches again, with startFailed().
-    void attach(const RemoteTarget &target);
+    void attach(const RemoteTarget &target) { attachAll({target}); }
+    /// Several nodes of one cluster at once: one traffic log of all of them (one id space),
+    /// their connections together, PHP-FPM of the first; push and close go through the first
+    /// (the cluster routes them), a replay to the node that logged the entry.
+    void attachAll(const QList<RemoteTarget> &targets);
     void detach();
-    bool isAttached() const { return m_remote != nullptr; }
-    /// The attached daemon; null when not attached.
-    RemoteGateway *remote() const { return m_remote; }
+    bool isAttached() const { return !m_remotes.isEmpty(); }
+    /// The (first) attached daemon; null when not attached.
+    RemoteGateway *remote() const { return m_remotes.isEmpty() ? nullptr : m_remotes.first(); }
+    const QList<RemoteGateway *> &remotes() const { return m_remotes; }
 
     /// Delivers a push on the engine thread; `done` runs on the GUI thread unless `context`
     /// has gone. `error` is set when nothing could be attempted (not running).
@@ -116,9 +123,14 @@ private:
     /// The newest entry id shown so far, of any engine or attached daemon.
     quint64 lastShownId() const;
     void onRemoteLink();
+    void onRemoteSampled(RemoteGateway *from, const EngineSample &sample);
+    /// The attached daemon that logged console entry `consoleId`; null when none.
+    RemoteGateway *remoteOf(quint64 consoleId) const;
 
     Configuration m_config;
-    RemoteGateway *m_remote = nullptr;
+    QList<RemoteGateway *> m_remotes;
+    std::unique_ptr<RemoteIdBook> m_remoteIds;
+    QHash<RemoteGateway *, EngineSample> m_remoteSamples;
     State m_state = State::Stopped;
     QThread m_thread;
     Engine *m_engine = nullptr;   // lives on m_thread

@@ -150,9 +150,10 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
             m_gatewayLog->appendPlainText(time + line);
     });
     connect(m_controller, &EngineController::attachmentChanged, this,
-            [this] { m_remoteBanner->showRemote(m_controller->remote()); });
+            [this] { m_remoteBanner->showRemotes(m_controller->remotes()); });
     connect(m_remoteBanner, &RemoteBanner::disconnectRequested, m_controller,
             &EngineController::detach);
+    connect(m_remoteBanner, &RemoteBanner::allNodesRequested, this, &MainWindow::attachToAllNodes);
     connect(m_remoteBanner, &RemoteBanner::nodeRequested, this, [this](const QUrl &url) {
         if (!m_controller->remote())
             return;

@@ -65,6 +65,9 @@ public:
     /// Shows the wsgated at `target` instead of the console's own gateway (stopped first);
     /// `remember`: the server is offered next time, its token kept in the keychain.
     void attachTo(const RemoteTarget &target, bool remember);
+    /// Every node of the attached daemon's cluster that publishes an admin URL, at once, with
+    /// the same token.
+    void attachToAllNodes();
     /// Servers attached to before, newest first.
     QStringList rememberedServers() const;
 

@@ -4,6 +4,7 @@
 
 #include "attachdialog.h"
 #include "remotebanner.h"
+#include "remotegateway.h"
 #include "secretstore.h"
 
 #include <QSettings>
@@ -73,5 +74,23 @@ void MainWindow::attachTo(const RemoteTarget &target, bool remember) {
     showTabs();
     m_controller->attach(target);
     statusBar()->showMessage(tr("Connecting to %1…").arg(target.url.toDisplayString()),
+                             StatusMessageMs);
+}
+
+void MainWindow::attachToAllNodes() {
+    const RemoteGateway *remote = m_controller->remote();
+    if (!remote)
+        return;
+    const RemoteTarget base = remote->target();
+    QList<RemoteTarget> targets{base}; // the node shown first: its FPM panel and node list
+    for (const RemoteGateway::Member &m : remote->members()) {
+        if (m.adminUrl.isEmpty() || m.adminUrl == base.url || m.attached)
+            continue;
+        RemoteTarget t = base;
+        t.url = m.adminUrl;
+        targets.append(t);
+    }
+    m_controller->attachAll(targets);
+    statusBar()->showMessage(tr("Connecting to %n node(s)…", nullptr, int(targets.size())),
                              StatusMessageMs);
 }

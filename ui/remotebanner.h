@@ -15,8 +15,8 @@ class RemoteBanner final : public QFrame {
 public:
     explicit RemoteBanner(QWidget *parent = nullptr);
 
-    /// Shows `remote`'s state; null hides the banner.
-    void showRemote(const RemoteGateway *remote);
+    /// Shows the attached daemons' state (the first one's node list); none hides the banner.
+    void showRemotes(const QList<RemoteGateway *> &remotes);
     /// What it says, as plain text; empty when hidden.
     QString plainText() const;
     /// The node menu's button (for tests); hidden without a cluster.
@@ -27,6 +27,8 @@ Q_SIGNALS:
     void disconnectRequested();
     /// Fires when the user picks another node of the cluster.
     void nodeRequested(const QUrl &adminUrl);
+    /// Fires when the user wants every node of the cluster at once.
+    void allNodesRequested();
 
 protected:
     void changeEvent(QEvent *event) override;

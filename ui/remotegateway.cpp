@@ -67,10 +67,11 @@ struct RemoteGateway::Answer {
     QString networkError; // set when the request itself failed
 };
 
-RemoteGateway::RemoteGateway(const RemoteTarget &target, QObject *parent)
+RemoteGateway::RemoteGateway(const RemoteTarget &target, RemoteIdBook *ids, QObject *parent)
     : QObject(parent)
     , m_target(target)
-    , m_net(new QNetworkAccessManager(this)) {
+    , m_net(new QNetworkAccessManager(this))
+    , m_ids(ids) {
     m_snapshotTimer.setInterval(SnapshotIntervalMs);
     m_fpmTimer.setInterval(FpmIntervalMs);
     m_retryTimer.setSingleShot(true);
@@ -257,22 +258,15 @@ bool RemoteGateway::noteInstance(const QByteArray &instance) {
     const bool restart = !m_instance.isEmpty();
     m_instance = instance;
     m_since = 0;
-    m_idOffset = m_maxId; // this instance's ids come after every id shown so far
     if (restart) {
         ++m_restarts;
         m_lastIn = m_lastOut = -1;
         Q_EMIT logLines({tr("attached gateway restarted (instance %1): its entries continue "
                             "after #%2")
                              .arg(QString::fromLatin1(instance))
-                             .arg(m_idOffset)});
+                             .arg(m_ids->lastId())});
     }
     return true;
-}
-
-std::optional<quint64> RemoteGateway::remoteIdOf(quint64 consoleId) const {
-    if (consoleId <= m_idOffset || consoleId > m_maxId)
-        return std::nullopt;
-    return consoleId - m_idOffset;
 }
 
 void RemoteGateway::fetchConfig() {
@@ -346,6 +340,7 @@ void RemoteGateway::onTraffic(const Answer &a) {
     }
     QVector<TrafficEntry> entries;
     int bad = 0;
+    quint64 lastRemote = 0;
     for (const QByteArray &line : a.body.split('\n')) {
         if (line.trimmed().isEmpty())
             continue;
@@ -355,18 +350,18 @@ void RemoteGateway::onTraffic(const Answer &a) {
             ++bad;
             continue;
         }
-        entry->id += m_idOffset;
-        if (entry->replayOf != 0)
-            entry->replayOf += m_idOffset;
-        m_maxId = std::max(m_maxId, entry->id);
+        lastRemote = entry->id;
+        entry->id = m_ids->add({nodeKey(), m_instance, lastRemote});
+        if (entry->replayOf != 0) // 0 when the book forgot it: no link rather than a wrong one
+            entry->replayOf = m_ids->find({nodeKey(), m_instance, entry->replayOf});
         entries.append(std::move(*entry));
     }
     bool nextOk = false;
     const quint64 next = a.reply->rawHeader("X-WsGate-Next-Since").toULongLong(&nextOk);
     if (nextOk)
         m_since = next;
-    else if (!entries.isEmpty())
-        m_since = entries.constLast().id - m_idOffset;
+    else if (lastRemote != 0)
+        m_since = lastRemote;
     QStringList notes;
     const quint64 skipped = a.reply->rawHeader("X-WsGate-Skipped").toULongLong();
     if (skipped > 0)
@@ -547,13 +542,17 @@ void RemoteGateway::replay(const ReplayRequest &request, QObject *context,
     if (!request.extraParams.isEmpty())
         return done(false, tr("extra params (an Xdebug trigger) cannot be sent through the "
                               "admin API of an attached gateway"));
-    const std::optional<quint64> entry = remoteIdOf(request.entryId);
-    if (!entry)
+    const std::optional<RemoteIdBook::Origin> origin = m_ids->origin(request.entryId);
+    if (!origin || origin->node != nodeKey())
+        return done(false, tr("#%1 was not logged by %2 (or too long ago): it cannot replay it")
+                               .arg(request.entryId)
+                               .arg(m_target.url.toDisplayString()));
+    if (origin->instance != m_instance)
         return done(false, tr("#%1 was logged before the attached gateway restarted: it can no "
                               "longer replay it")
                                .arg(request.entryId));
     QList<std::pair<QByteArray, QByteArray>> fields{
-        {"entry", QByteArray::number(*entry)},
+        {"entry", QByteArray::number(origin->remoteId)},
         {"body_base64", request.body.toBase64()},
         {"binary", request.binary ? "1" : "0"},
         {"apply_control_headers", request.applyControlHeaders ? "1" : "0"}};

@@ -5,6 +5,7 @@
 #include "gateway/delivery.h"
 #include "gateway/phpbridge.h"
 #include "observe/trafficentry.h"
+#include "remoteidbook.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
@@ -35,9 +36,10 @@ struct RemoteTarget {
 /// actions (push, close, replay) as push and admin API calls.
 ///
 /// Entry ids. The daemon numbers its entries from 1 on every start (a new X-WsGate-Instance);
-/// the console keeps one id per entry for its whole life, so each instance's ids are shifted
-/// past the last one the console has seen (continueAfter()), and replay_of with them. An
-/// entry of an earlier instance can no longer be replayed by the daemon: replay() says so.
+/// the console keeps one id per entry for its whole life, over restarts and several nodes, so
+/// each entry gets the next id of a RemoteIdBook shared by every attached daemon, which also
+/// turns replay_of into console ids. An entry of an earlier instance can no longer be replayed
+/// by the daemon: replay() says so.
 ///
 /// Access. A token that may only read (--admin-read-token) is found out at attach time (a POST
 /// without fields answers 403 read_only_token instead of 400); readOnly() is then true and
@@ -63,11 +65,10 @@ public:
         }
     };
 
-    explicit RemoteGateway(const RemoteTarget &target, QObject *parent = nullptr);
+    /// `ids` is shared with the other attached daemons and must outlive this object.
+    RemoteGateway(const RemoteTarget &target, RemoteIdBook *ids, QObject *parent = nullptr);
     ~RemoteGateway() override;
 
-    /// Ids of the first instance start after `lastId` (the console's newest so far).
-    void continueAfter(quint64 lastId) { m_idOffset = m_maxId = lastId; }
     void start();
     void stop();
 
@@ -83,8 +84,8 @@ public:
     QJsonObject config() const { return m_config; }
     /// ws:// URL the daemon's clients connect to, as seen from here; empty before /admin/config.
     QString listenUrl() const;
-    /// The newest console id given to an entry.
-    quint64 lastId() const { return m_maxId; }
+    /// This daemon in RemoteIdBook::Origin::node.
+    QByteArray nodeKey() const { return m_target.url.toString().toUtf8(); }
     /// Daemon restarts seen while attached.
     int restarts() const { return m_restarts; }
     /// The cluster's nodes; empty without --cluster.
@@ -135,7 +136,6 @@ private:
     /// Notes a failed request: 401/403 are Refused, the rest Lost (retried).
     void failed(const Answer &answer);
     bool noteInstance(const QByteArray &instance);
-    std::optional<quint64> remoteIdOf(quint64 consoleId) const;
 
     RemoteTarget m_target;
     QNetworkAccessManager *m_net;
@@ -148,9 +148,8 @@ private:
     QByteArray m_instance;
     QString m_version;
     QJsonObject m_config;
-    quint64 m_since = 0;    // the daemon's id of the last entry received
-    quint64 m_idOffset = 0; // console id = daemon id + this, for the current instance
-    quint64 m_maxId = 0;
+    RemoteIdBook *m_ids;
+    quint64 m_since = 0; // the daemon's id of the last entry received
     int m_restarts = 0;
     QTimer m_snapshotTimer;
     QTimer m_fpmTimer;

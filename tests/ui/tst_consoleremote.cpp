@@ -514,6 +514,44 @@ void TestConsoleRemote::clusterNodesToSwitchTo() {
     client.socket.sendTextMessage(QStringLiteral("on node b"));
     QVERIFY(
         console.waitFor([](const TrafficEntry &e) { return isMessageExchange(e, "on node b"); }));
+
+    // Both at once: one log with one id space, both nodes' clients, a replay sent to the node
+    // that logged the entry.
+    QTRY_COMPARE_WITH_TIMEOUT(console.window.controller()->remote()->members().size(), 2, WaitMs);
+    QAction *all = nodes->menu()->findChild<QAction *>(QStringLiteral("remoteAllNodes"));
+    QVERIFY(all && all->isEnabled());
+    all->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(console.window.controller()->remotes().size() == 2 &&
+                                 console.window.controller()->state() ==
+                                     EngineController::State::Running,
+                             WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        console.window.remoteBanner()->plainText().contains(QLatin1String("2 nodes")), WaitMs);
+    Client onA;
+    QVERIFY(onA.open(a.wsUrl()));
+    onA.socket.sendTextMessage(QStringLiteral("from a, both shown"));
+    client.socket.sendTextMessage(QStringLiteral("from b, both shown"));
+    const std::optional<TrafficEntry> fromA = console.waitFor(
+        [](const TrafficEntry &e) { return isMessageExchange(e, "from a, both shown"); });
+    const std::optional<TrafficEntry> fromB = console.waitFor(
+        [](const TrafficEntry &e) { return isMessageExchange(e, "from b, both shown"); });
+    QVERIFY(fromA && fromB);
+    QSet<quint64> ids;
+    for (int row = 0; row < console.model()->rowCount(); ++row) {
+        const quint64 id = console.model()->entry(row).id;
+        QVERIFY2(!ids.contains(id), qPrintable(QStringLiteral("id %1 twice").arg(id)));
+        ids.insert(id);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(
+        console.window.connectionsView()->clientInfo(fromA->clientId).has_value() &&
+            console.window.connectionsView()->clientInfo(fromB->clientId).has_value(),
+        WaitMs);
+    console.window.trafficView()->replayer()->replay(*fromB);
+    const std::optional<TrafficEntry> replayed =
+        console.waitFor([&](const TrafficEntry &e) { return e.php && e.replayOf == fromB->id; });
+    QVERIFY(replayed);
+    QCOMPARE(replayed->clientId, fromB->clientId);
+    QVERIFY(client.waitForText(QStringLiteral("\"replay\":\"1\"")));
 }
 
 void TestConsoleRemote::screenshot() {
