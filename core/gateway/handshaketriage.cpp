@@ -78,6 +78,11 @@ bool HandshakeTriage::isValidHost(QByteArrayView host) {
         const qsizetype close = host.indexOf(']');
         if (close < 0)
             return false;
+        // IPv6 or IPvFuture characters only: QUrl reads "[:: 0]" as [::] (found by fuzzing).
+        for (qsizetype i = 1; i < close; ++i) {
+            if (!isRegNameChar(host[i]) && host[i] != ':')
+                return false;
+        }
         const QString literal = QString::fromLatin1(host.sliced(1, close - 1));
         if (QUrl(QStringLiteral("ws://[") + literal + QStringLiteral("]/")).host().isEmpty())
             return false;

@@ -183,6 +183,10 @@ private slots:
         QTest::newRow("long port") << QByteArray("a:123456") << false;
         QTest::newRow("empty port") << QByteArray("a:") << false;
         QTest::newRow("bad ipv6") << QByteArray("[zz]:1") << false;
+        // Found by fuzz_handshaketriage: QUrl (tolerant) took these for [::] and [::1].
+        QTest::newRow("space in ipv6") << QByteArray("[:: 0]:80") << false;
+        QTest::newRow("space after ipv6") << QByteArray("[::1 ]") << false;
+        QTest::newRow("percent in ipv6") << QByteArray("[::%31]") << false;
         QTest::newRow("space") << QByteArray("a b") << false;
     }
     void hosts() {
