@@ -72,14 +72,14 @@ std::optional<qint64> fpmTime(const QString &t) {
         t.at(17) != QLatin1Char(':') || t.at(20) != QLatin1Char(' ') ||
         (t.at(21) != QLatin1Char('+') && t.at(21) != QLatin1Char('-')))
         return std::nullopt;
-    bool digits = true;
+    for (const int i : {0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25}) {
+        if (t.at(i) < QLatin1Char('0') || t.at(i) > QLatin1Char('9'))
+            return std::nullopt;
+    }
     const auto number = [&](int from, int count) {
         int n = 0;
-        for (int i = from; i < from + count; ++i) {
-            const char16_t c = t.at(i).unicode();
-            digits = digits && c >= u'0' && c <= u'9';
-            n = n * 10 + (c - u'0');
-        }
+        for (int i = from; i < from + count; ++i)
+            n = n * 10 + (t.at(i).unicode() - u'0');
         return n;
     };
     static const QLatin1String Months("JanFebMarAprMayJunJulAugSepOctNovDec");
@@ -90,9 +90,9 @@ std::optional<qint64> fpmTime(const QString &t) {
     }
     const QDate date(number(7, 4), month, number(0, 2));
     const QTime time(number(12, 2), number(15, 2), number(18, 2));
-    const int offsetSec = number(22, 2) * 3600 + number(24, 2) * 60;
-    if (!digits || !date.isValid() || !time.isValid())
+    if (!date.isValid() || !time.isValid())
         return std::nullopt;
+    const int offsetSec = number(22, 2) * 3600 + number(24, 2) * 60;
     const int sign = t.at(21) == QLatin1Char('-') ? -1 : 1;
     return QDateTime(date, time, Qt::UTC).toSecsSinceEpoch() - sign * offsetSec;
 }

@@ -342,6 +342,11 @@ void TestFpmStatus::textDates_data() {
     QTest::newRow("unknown month") << QByteArray("01/Foo/2024:00:00:00 +0000") << qint64(0);
     QTest::newRow("unix seconds") << QByteArray("1704063600") << qint64(1704063600);
     QTest::newRow("no date") << QByteArray("-") << qint64(0);
+    // Found by fuzz_fpmstatus: an offset of other characters overflowed an int (UBSan).
+    QTest::newRow("offset not digits")
+        << QByteArray("01/Jan/2024:00:00:00 +\xe4\x80\x80\xe4\x80\x80"
+                      "00")
+        << qint64(1704067200);
 }
 
 void TestFpmStatus::textDates() {
