@@ -4,6 +4,7 @@
 #include "http/httpserver.h"
 
 #include "http/httpserverconnection.h"
+#include "loop/socketreset.h"
 
 #include <QTcpSocket>
 #include <QTimer>
@@ -55,6 +56,9 @@ void HttpServer::sweep() {
                         QStringLiteral("request body not received in time"));
             break;
         case Phase::Closing:
+            // The linger is over. A peer that never read what is still queued for it is cut
+            // with a reset, so the kernel does not keep those bytes for minutes after us.
+            resetOnCloseIfUnsent(socket->socketDescriptor(), pendingOutput(socket));
             socket->abort();
             break;
         }

@@ -2,6 +2,7 @@
 
 #ifdef Q_OS_UNIX
 
+#include "loop/socketreset.h"
 #include "websocket/deleteguard.h"
 #include "websocket/readscratch.h"
 
@@ -314,6 +315,8 @@ void FdStream::closeWith(CloseReason reason, const QString &detail) {
 
 void FdStream::abort() {
     m_closeReported = true;
+    if (m_fd >= 0) // a peer that stopped reading: no orphan keeping what it never took
+        resetOnCloseIfUnsent(m_fd, m_queuedBytes);
     release();
 }
 

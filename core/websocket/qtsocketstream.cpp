@@ -1,5 +1,6 @@
 #include "websocket/qtsocketstream.h"
 
+#include "loop/socketreset.h"
 #include "websocket/deleteguard.h"
 #include "websocket/readscratch.h"
 
@@ -191,6 +192,7 @@ void QtSocketStream::abort() {
     for (const auto &c : std::as_const(m_connections))
         QObject::disconnect(c);
     m_connections.clear();
+    resetOnCloseIfUnsent(m_socket->socketDescriptor(), m_socket->bytesToWrite());
     m_socket->abort();
     account();
 }

@@ -3,8 +3,10 @@
 #include "gatewayharness.h"
 #include "gatewaytestbed.h"
 #include "rawwebsocketclient.h"
+#include "tcpstates.h"
 #include "testmain.h"
 
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
@@ -499,6 +501,32 @@ private slots:
         QVERIFY(found);
         QTRY_COMPARE_WITH_TIMEOUT(t.gateway->clientCount(), 0, 5000);
         QCOMPARE(t.errors(Metrics::CloseTimeout), 1);
+    }
+
+    void abortedNonReaderLeavesNoOrphanSocket() {
+        // A client that stopped reading with megabytes queued for it, aborted after the close
+        // grace: reset, so the kernel does not keep an orphan holding what it never took.
+        if (!QFile::exists(QStringLiteral("/proc/net/tcp")))
+            QSKIP("reads the kernel's sockets from /proc/net/tcp");
+        Gateway::Settings s = GatewayTestbed::defaults();
+        s.pingIntervalSec = 0;
+        s.closeGraceMs = 300;
+        s.sendBufferBytes = 64 * 1024 * 1024;
+        GatewayTestbed t(s);
+        QVERIFY(t.start());
+        RawWebSocketClient c;
+        QVERIFY(c.open(t.port()));
+        c.stopReading();
+        QTRY_COMPARE(t.gateway->clientCount(), 1);
+        for (int i = 0; i < 128; ++i) // 8 MiB: more than the kernel's buffers on loopback
+            t.gateway->deliverHere({}, {QByteArray(64 * 1024, 'p'), true});
+        QTest::qWait(200);
+        bool found = false;
+        t.gateway->closeClient(t.onlyClientId(), 4000, "go", [&](bool f) { found = f; });
+        QVERIFY(found);
+        QTRY_COMPARE_WITH_TIMEOUT(t.gateway->clientCount(), 0, 5000);
+        QCOMPARE(t.errors(Metrics::CloseTimeout), 1);
+        QTRY_VERIFY_WITH_TIMEOUT(tcpStatesOnPort(t.port()).isEmpty(), 3000);
     }
 
     void broadcastCountsAndBackpressure() {

@@ -1,4 +1,5 @@
 #include "pushtestsupport.h"
+#include "tcpstates.h"
 #include "testmain.h"
 
 #include <QSignalSpy>
@@ -36,6 +37,7 @@ private slots:
     void closeUnauthorized();
     void perAddressLimitCountsAnonymousOnly();
     void reservedSlotsStayForAuthorized();
+    void stalledReaderIsResetAfterTheLinger();
 
 private:
     void start(const HttpServer::Options &options = {});
@@ -68,6 +70,8 @@ void TestHttpServer::start(const HttpServer::Options &options) {
             QTimer::singleShot(r.path.mid(7).toInt(), m_server.get(), [respond, path = r.path] {
                 respond(HttpResponse::text(200, path));
             });
+        } else if (r.path.startsWith("/big/")) {
+            respond(HttpResponse::text(200, QByteArray(r.path.mid(5).toInt(), 'x')));
         } else if (r.path.startsWith("/status/")) {
             respond(HttpResponse::text(r.path.mid(8).toInt(), r.path));
         } else {
@@ -78,6 +82,32 @@ void TestHttpServer::start(const HttpServer::Options &options) {
         m_server->setAuthorizer(
             [this](const HttpRequest &r) { return r.header("X-Key") == m_key; });
     QVERIFY(m_server->listen(QHostAddress::LocalHost, 0));
+}
+
+void TestHttpServer::stalledReaderIsResetAfterTheLinger() {
+    if (!QFile::exists(QStringLiteral("/proc/net/tcp")))
+        QSKIP("reads the kernel's sockets from /proc/net/tcp");
+    HttpServer::Options o;
+    o.idleTimeoutMs = 200;
+    o.lingerTimeoutMs = 200;
+    start(o);
+    const quint16 port = m_server->serverPort();
+    // A client that asks for 16 MiB and reads 4 KiB of it.
+    QTcpSocket c;
+    c.setReadBufferSize(4096);
+    c.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(c.waitForConnected(5000));
+    c.write(get("/big/16777216"));
+    QTRY_VERIFY(c.bytesAvailable() > 0);
+    QCOMPARE(tcpStatesOnPort(port), QStringList{QStringLiteral("01")});
+    // Idle after the answer, then the linger: cut with a reset, so no orphan stays in FIN-WAIT-1
+    // holding the megabytes the kernel had taken (a plain close leaves one for minutes).
+    QTRY_VERIFY_WITH_TIMEOUT(tcpStatesOnPort(port).isEmpty(), 5000);
+    // The client, reading again, finds the connection reset rather than 16 MiB and an end.
+    qint64 read = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (read += c.readAll().size(), c.state() != QAbstractSocket::ConnectedState), 5000);
+    QVERIFY2(read < 16777216, qPrintable(QString::number(read)));
 }
 
 void TestHttpServer::answersLater() {
