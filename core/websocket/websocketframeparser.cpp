@@ -179,9 +179,10 @@ bool WebSocketFrameParser::startPayload() {
     }
     // The limit, from the header alone: nothing of an oversized frame is buffered.
     if (m_payloadLength > m_limits.maxMessageBytes - m_messageBytes) {
-        fail(kCloseTooBig, "message of at least " +
-                               QByteArray::number(m_messageBytes + m_payloadLength) +
-                               " bytes over the limit of " +
+        // Said as two numbers: their sum can pass qint64 (a 2^63 - 1 frame after a fragment).
+        fail(kCloseTooBig, "frame of " + QByteArray::number(m_payloadLength) + " bytes after " +
+                               QByteArray::number(m_messageBytes) +
+                               " bytes of the message, over the limit of " +
                                QByteArray::number(m_limits.maxMessageBytes) + " bytes");
         return false;
     }

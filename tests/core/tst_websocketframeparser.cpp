@@ -6,6 +6,8 @@
 
 #include <QTest>
 
+#include <limits>
+
 using Event = WebSocketFrameParser::Event;
 using Limits = WebSocketFrameParser::Limits;
 
@@ -321,6 +323,24 @@ void TestWebSocketFrameParser::limitCheckedFromHeader() {
     const auto r2 = p2.feed(QByteArrayView(next).first(4 + 4));
     QCOMPARE(r2.event, Event::Error);
     QCOMPARE(p2.errorCode(), 1009);
+    // A continuation announcing 2^63 - 1 bytes after a 2-byte fragment (found by fuzz/short):
+    // refused from its header, the detail naming both numbers without adding them.
+    for (qint64 limit : {qint64(1) << 20, std::numeric_limits<qint64>::max()}) {
+        WebSocketFrameParser p3(limitOf(limit));
+        QCOMPARE(p3.feed(frame(kText, "ab")).event, Event::NeedMore);
+        QByteArray huge;
+        huge.append(char(kFin | kCont));
+        huge.append(char(0x80 | 127));
+        huge.append(char(0x7f));
+        huge.append(7, char(0xff));
+        huge.append(reinterpret_cast<const char *>(kKey), 4);
+        const auto r3 = p3.feed(huge);
+        QCOMPARE(r3.event, Event::Error);
+        QCOMPARE(p3.errorCode(), 1009);
+        QVERIFY2(p3.errorDetail().contains("9223372036854775807 bytes after 2 bytes"),
+                 p3.errorDetail().constData());
+        QVERIFY(p3.bufferedBytes() <= 2);
+    }
 }
 
 void TestWebSocketFrameParser::bigCjkTextInFragmentsAgainstLimit() {
