@@ -124,13 +124,7 @@ void EngineController::onRemoteSampled(RemoteGateway *from, const EngineSample &
         merged->clients += n.clients;
         merged->groups += n.groups;
         merged->users += n.users;
-        merged->pool.connections += n.pool.connections;
-        merged->pool.busy += n.pool.busy;
-        merged->pool.idle += n.pool.idle;
-        merged->pool.queued += n.pool.queued;
-        merged->pool.maxConnections += n.pool.maxConnections;
-        merged->pool.queuedBytes += n.pool.queuedBytes;
-        merged->pool.queuedOwners += n.pool.queuedOwners;
+        merged->pool.add(n.pool);
         if (n.lastPhpErrorMs > merged->lastPhpErrorMs) {
             merged->lastPhpErrorMs = n.lastPhpErrorMs;
             merged->lastPhpError = n.lastPhpError;

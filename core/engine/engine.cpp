@@ -234,13 +234,7 @@ std::shared_ptr<const GatewaySnapshot> Engine::snapshot() const {
         merged->clients += part->clients;
         merged->groups += part->groups;
         merged->users += part->users;
-        merged->pool.connections += part->pool.connections;
-        merged->pool.busy += part->pool.busy;
-        merged->pool.idle += part->pool.idle;
-        merged->pool.queued += part->pool.queued;
-        merged->pool.queuedBytes += part->pool.queuedBytes;
-        merged->pool.queuedOwners += part->pool.queuedOwners;
-        merged->pool.maxConnections += part->pool.maxConnections;
+        merged->pool.add(part->pool);
         merged->handshakes += part->handshakes;
         if (part->lastPhpErrorMs > merged->lastPhpErrorMs) {
             merged->lastPhpError = part->lastPhpError;
@@ -579,12 +573,7 @@ QByteArray Engine::metricsText() const {
                 part = shard->pool->stats();
                 partHandshakes = shard->gateway->front()->handshakeCount();
             });
-            s.connections += part.connections;
-            s.busy += part.busy;
-            s.idle += part.idle;
-            s.queued += part.queued;
-            s.queuedBytes += part.queuedBytes;
-            s.maxConnections += part.maxConnections;
+            s.add(part);
             handshakes += partHandshakes;
         }
         out += "# HELP wsgate_handshakes Connections not upgraded yet.\n"

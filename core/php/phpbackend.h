@@ -16,6 +16,17 @@ struct PhpBackendStats {
     int maxConnections = 0;
     qint64 queuedBytes = 0; // bodies of queued requests
     int queuedOwners = 0;   // distinct owners with queued requests (each anonymous one counts)
+
+    /// Sums another pool's figures into these (engine shards, a cluster's nodes).
+    void add(const PhpBackendStats &o) {
+        connections += o.connections;
+        busy += o.busy;
+        idle += o.idle;
+        queued += o.queued;
+        maxConnections += o.maxConnections;
+        queuedBytes += o.queuedBytes;
+        queuedOwners += o.queuedOwners;
+    }
 };
 
 /// Where the gateway sends PHP requests: FastCgiPool, or an in-process fake in tests.

@@ -8,23 +8,21 @@
 #include "phpfpmfixture.h"
 #include "testcertificate.h"
 #include "testmain.h"
+#include "wsgatedprocess.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QNetworkRequest>
-#include <QProcess>
 #include <QSslCertificate>
 #include <QSslSocket>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QUrl>
 
 #include <algorithm>
 
 #ifdef Q_OS_UNIX
-#include <csignal>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,12 +36,6 @@ const QByteArray kToken = "admin-it-push-token-7f3a";
 const QByteArray kReadToken = "admin-it-read-token-91c2";
 const QByteArray kCookieValue = "cookievalue4242";
 const QByteArray kCredential = "clientcredential5353";
-
-quint16 freePort() {
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
 
 QByteArray get(const QByteArray &target, const QByteArray &token = kToken) {
     return request("GET", target, {}, {}, "Authorization: Bearer " + token + "\r\n");
@@ -70,63 +62,25 @@ QString param(const QJsonObject &php, const char *name) {
     return QStringLiteral("<absent>");
 }
 
-/// A wsgated process on free loopback ports.
+/// A wsgated process (WsgatedProcess) serving gw.php, and the admin calls the tests make.
 class Daemon final {
 public:
-    ~Daemon() { stop(); }
-
     bool start(const QString &fastcgi, const QStringList &extra, QString *error) {
-        wsPort = freePort();
-        pushPort = freePort();
-        const QString binary = QStringLiteral(WSGATE_BUILD_DIR "/app/wsgated");
-        if (!QFile::exists(binary)) {
-            *error = binary + QStringLiteral(" is not built");
-            return false;
-        }
-        m_process = std::make_unique<QProcess>();
-        m_process->setProcessChannelMode(QProcess::ForwardedChannels);
-        m_process->start(binary, QStringList{QStringLiteral("--listen"),
-                                             QStringLiteral("127.0.0.1:%1").arg(wsPort),
-                                             QStringLiteral("--push-listen"),
-                                             QStringLiteral("127.0.0.1:%1").arg(pushPort),
-                                             QStringLiteral("--fastcgi"), fastcgi,
-                                             QStringLiteral("--script"),
-                                             PhpFpmFixture::script(QStringLiteral("gw.php"))} +
-                                     extra);
-        if (!m_process->waitForStarted()) {
-            *error = m_process->errorString();
-            return false;
-        }
-        // Up when the push listener answers /health (the WebSocket port opens before it).
-        QDeadlineTimer deadline(15000);
-        while (!deadline.hasExpired() && m_process->state() == QProcess::Running) {
-            if (m_tls ? tlsCall(request("GET", "/health")).status == 200
-                      : plainCall(request("GET", "/health"), 500).status == 200)
-                return true;
-            QTest::qWait(50);
-        }
-        *error = QStringLiteral("wsgated did not come up");
-        return false;
+        return m_process.start(QStringList{QStringLiteral("--fastcgi"), fastcgi,
+                                           QStringLiteral("--script"),
+                                           PhpFpmFixture::script(QStringLiteral("gw.php"))} +
+                                   extra,
+                               error);
     }
-    void stop() {
-        if (!m_process || m_process->state() == QProcess::NotRunning)
-            return;
-#ifdef Q_OS_UNIX
-        ::kill(pid_t(m_process->processId()), SIGTERM);
-#else
-        m_process->terminate();
-#endif
-        if (!m_process->waitForFinished(15000))
-            m_process->kill();
-        m_process->waitForFinished(5000);
-    }
+    void stop() { m_process.stop(); }
     void useTls(const QList<QSslCertificate> &ca) {
         m_tls = true;
         m_ca = ca;
+        m_process.setTls(true);
     }
 
     Reply plainCall(const QByteArray &bytes, int timeoutMs = 10000) const {
-        Client c(pushPort);
+        Client c(pushPort());
         if (!c.connected())
             return {};
         c.send(bytes);
@@ -137,7 +91,7 @@ public:
         QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
         conf.setCaCertificates(m_ca);
         s.setSslConfiguration(conf);
-        s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), pushPort);
+        s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), pushPort());
         if (!s.waitForEncrypted(timeoutMs))
             return {};
         s.write(bytes);
@@ -173,15 +127,11 @@ public:
         }
         return all;
     }
-    QString wsUrl() const {
-        return QStringLiteral("ws://127.0.0.1:%1/ws").arg(wsPort);
-    }
-
-    quint16 wsPort = 0;
-    quint16 pushPort = 0;
+    QString wsUrl() const { return m_process.wsUrl(); }
+    quint16 pushPort() const { return m_process.pushPort(); }
 
 private:
-    std::unique_ptr<QProcess> m_process;
+    WsgatedProcess m_process;
     bool m_tls = false;
     QList<QSslCertificate> m_ca;
 };
@@ -389,7 +339,7 @@ void TestAdminApiWsgated::fpmCountersAndCluster() {
     const QJsonArray members = cluster.value("members").toArray();
     QCOMPARE(members.size(), 1);
     QCOMPARE(members.at(0).toObject().value("admin_url").toString(),
-             QStringLiteral("http://127.0.0.1:%1").arg(d.pushPort));
+             QStringLiteral("http://127.0.0.1:%1").arg(d.pushPort()));
     QCOMPARE(members.at(0).toObject().value("connections").toInt(), 1);
     // What a console reads back.
     const std::optional<GatewaySnapshot> back =
@@ -474,7 +424,7 @@ void TestAdminApiWsgated::stalledReaderIsCutOthersServed() {
     QCOMPARE(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(d.pushPort);
+    addr.sin_port = htons(d.pushPort());
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
     const QByteArray ask = get("/admin/traffic?since=0&max=10000");
@@ -537,7 +487,7 @@ void TestAdminApiWsgated::overTls() {
                                    .value("members")
                                    .toArray();
     QCOMPARE(members.at(0).toObject().value("admin_url").toString(),
-             QStringLiteral("https://127.0.0.1:%1").arg(d.pushPort));
+             QStringLiteral("https://127.0.0.1:%1").arg(d.pushPort()));
     // Plain HTTP on that port is no HTTP at all.
     QCOMPARE(d.plainCall(request("GET", "/health"), 3000).status, 0);
 
@@ -549,7 +499,7 @@ void TestAdminApiWsgated::overTls() {
     const QJsonObject server =
         QJsonDocument::fromJson(client.messages.at(0)).object().value("server").toObject();
     QCOMPARE(server.value("WS_PUSH_URL").toString(),
-             QStringLiteral("https://127.0.0.1:%1").arg(d.pushPort));
+             QStringLiteral("https://127.0.0.1:%1").arg(d.pushPort()));
     const QList<QJsonObject> all = d.readUntil(0, [](const QList<QJsonObject> &list) {
         return std::any_of(list.begin(), list.end(), [](const QJsonObject &e) {
             return e.value("kind") == QLatin1String("php");
