@@ -3,6 +3,7 @@
 #include "gateway/gatewaysnapshot.h"
 #include "gateway/phpbridge.h"
 #include "http/admintrafficfeed.h"
+#include "http/apirequest.h"
 #include "http/pushfields.h"
 #include "observe/metrics.h"
 #include "observe/trafficlog.h"
@@ -18,21 +19,6 @@ namespace {
 constexpr qsizetype kMaxNameBytes = 256; // user and group names, as the push API
 constexpr int kMaxGroups = 256;
 constexpr int kMaxEntryIdDigits = 20;
-
-// Same time whatever the first differing byte: a token is not leaked by timing.
-bool constantTimeEquals(QByteArrayView a, QByteArrayView b) {
-    unsigned diff = a.size() == b.size() ? 0u : 1u;
-    for (qsizetype i = 0; i < b.size(); ++i)
-        diff |= unsigned(uchar(i < a.size() ? a[i] : 0) ^ uchar(b[i]));
-    return diff == 0;
-}
-
-QByteArray bearerOf(const HttpRequest &request) {
-    const QByteArray auth = request.header("Authorization");
-    if (auth.size() < 7 || QByteArrayView(auth).first(7).compare("Bearer ", Qt::CaseInsensitive))
-        return {};
-    return auth.mid(7).trimmed();
-}
 
 HttpResponse error(int status, QByteArrayView code, const QString &message) {
     return HttpResponse::jsonError(status, code, message);
@@ -135,12 +121,13 @@ QByteArray AdminApi::labelOf(Route route) {
 AdminApi::Access AdminApi::accessOf(const HttpRequest &head) const {
     if (m_options.token.isEmpty())
         return Access::None;
-    const QByteArray bearer = bearerOf(head);
+    const QByteArray bearer = ApiRequest::bearerOf(head);
     if (bearer.isEmpty())
         return Access::None;
-    if (constantTimeEquals(bearer, m_options.token))
+    if (ApiRequest::constantTimeEquals(bearer, m_options.token))
         return Access::Full;
-    if (!m_options.readToken.isEmpty() && constantTimeEquals(bearer, m_options.readToken))
+    if (!m_options.readToken.isEmpty() &&
+        ApiRequest::constantTimeEquals(bearer, m_options.readToken))
         return Access::Read;
     return Access::None;
 }
@@ -158,46 +145,21 @@ std::optional<HttpResponse> AdminApi::preflight(const HttpRequest &request, Rout
                                     "gateway with --push-token TOKEN or --push-token-file FILE "
                                     "(--admin-read-token TOKEN adds a read-only one)"));
     const Access access = accessOf(request);
-    if (access == Access::None) {
-        HttpResponse r =
-            error(401, "unauthorized", QStringLiteral("send Authorization: Bearer <token>"));
-        r.setHeader("WWW-Authenticate", request.hasHeader("Authorization")
-                                            ? "Bearer realm=\"wsgate\", error=\"invalid_token\""
-                                            : "Bearer realm=\"wsgate\"");
-        return r;
-    }
+    if (access == Access::None)
+        return ApiRequest::unauthorized(request);
     if (route == Route::Unmatched)
         return error(404, "not_found",
                      QStringLiteral("no such route: %1 (admin routes: /admin/traffic, "
                                     "/admin/snapshot, /admin/fpm, /admin/config, /admin/replay)")
                          .arg(QString::fromUtf8(request.path)));
     const bool post = route == Route::Replay;
-    const bool allowed =
-        post ? request.method == "POST" : (request.method == "GET" || request.method == "HEAD");
-    if (!allowed) {
-        HttpResponse r = error(405, "method_not_allowed",
-                               QStringLiteral("%1 needs %2")
-                                   .arg(QString::fromUtf8(labelOf(route)),
-                                        post ? QStringLiteral("POST") : QStringLiteral("GET")));
-        r.setHeader("Allow", post ? "POST" : "GET, HEAD");
-        return r;
-    }
+    if (auto refusal = ApiRequest::checkMethod(request, post, labelOf(route)))
+        return refusal;
     if (post && access != Access::Full)
         return error(403, "read_only_token",
                      QStringLiteral("this token may only read; %1 needs the push token")
                          .arg(QString::fromUtf8(labelOf(route))));
-    if (!post) {
-        if (request.bodyExpected())
-            return error(400, "bad_request", QStringLiteral("a GET carries no body"));
-        return std::nullopt;
-    }
-    const QByteArray type = PushFields::mediaTypeOf(request.header("Content-Type"));
-    if (type != "application/x-www-form-urlencoded" && type != "application/json")
-        return error(415, "unsupported_media_type",
-                     QStringLiteral("send application/x-www-form-urlencoded or "
-                                    "application/json (got \"%1\")")
-                         .arg(QString::fromUtf8(type)));
-    return std::nullopt;
+    return ApiRequest::checkBody(request, post, labelOf(route));
 }
 
 std::optional<HttpResponse> AdminApi::checkHead(const HttpRequest &head) {

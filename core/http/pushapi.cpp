@@ -2,6 +2,7 @@
 
 #include "gateway/delivery.h"
 #include "http/adminapi.h"
+#include "http/apirequest.h"
 #include "http/httpserver.h"
 #include "http/pushanswer.h"
 #include "http/pushfields.h"
@@ -22,14 +23,6 @@ constexpr int kPublicMaxAnonymousPerAddress = 8;
 constexpr int kPublicReservedDivisor = 4;
 
 const QByteArray kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
-
-// Same time whatever the first differing byte: the token is not leaked by timing.
-bool constantTimeEquals(QByteArrayView a, QByteArrayView b) {
-    unsigned diff = a.size() == b.size() ? 0u : 1u;
-    for (qsizetype i = 0; i < b.size(); ++i)
-        diff |= unsigned(uchar(i < a.size() ? a[i] : 0) ^ uchar(b[i]));
-    return diff == 0;
-}
 
 HttpResponse error(int status, QByteArrayView code, const QString &message) {
     return HttpResponse::jsonError(status, code, message);
@@ -178,10 +171,8 @@ QByteArray PushApi::labelOf(Route route) {
 }
 
 bool PushApi::hasToken(const HttpRequest &request) const {
-    const QByteArray auth = request.header("Authorization");
-    if (auth.size() < 7 || QByteArrayView(auth).first(7).compare("Bearer ", Qt::CaseInsensitive))
-        return false;
-    return constantTimeEquals(QByteArrayView(auth).sliced(7).trimmed(), m_options.token);
+    const QByteArray bearer = ApiRequest::bearerOf(request);
+    return !bearer.isEmpty() && ApiRequest::constantTimeEquals(bearer, m_options.token);
 }
 
 bool PushApi::authorizes(const HttpRequest &head) const {
@@ -193,45 +184,16 @@ bool PushApi::authorizes(const HttpRequest &head) const {
 std::optional<HttpResponse> PushApi::preflight(const HttpRequest &request, Route route) const {
     if (std::optional<HttpResponse> untrusted = m_trust.check(request))
         return untrusted;
-    if (!m_options.token.isEmpty() && route != Route::Health && !hasToken(request)) {
-        HttpResponse r =
-            error(401, "unauthorized", QStringLiteral("send Authorization: Bearer <token>"));
-        r.setHeader("WWW-Authenticate", request.hasHeader("Authorization")
-                                            ? "Bearer realm=\"wsgate\", error=\"invalid_token\""
-                                            : "Bearer realm=\"wsgate\"");
-        return r;
-    }
+    if (!m_options.token.isEmpty() && route != Route::Health && !hasToken(request))
+        return ApiRequest::unauthorized(request);
     if (route == Route::Unmatched)
         return error(404, "not_found",
                      QStringLiteral("no such route: %1").arg(QString::fromUtf8(request.path)));
     const bool post = route == Route::Send || route == Route::Broadcast || route == Route::Close ||
                       route == Route::Join || route == Route::Leave;
-    const bool allowed =
-        post ? request.method == "POST" : (request.method == "GET" || request.method == "HEAD");
-    if (!allowed) {
-        HttpResponse r = error(405, "method_not_allowed",
-                               QStringLiteral("%1 needs %2")
-                                   .arg(QString::fromUtf8(labelOf(route)),
-                                        post ? QStringLiteral("POST") : QStringLiteral("GET")));
-        r.setHeader("Allow", post ? "POST" : "GET, HEAD");
-        return r;
-    }
-    const bool hasBody = request.bodyExpected() || !request.body.isEmpty();
-    if (!post) {
-        if (hasBody)
-            return error(400, "bad_request",
-                         QStringLiteral("%1 takes no body").arg(QString::fromUtf8(labelOf(route))));
-        return std::nullopt;
-    }
-    // Even without a body: a form a web page can send without asking (no-cors) carries none of
-    // these types, or a body; and an empty POST has no fields to act on anyway.
-    const QByteArray type = PushFields::mediaTypeOf(request.header("Content-Type"));
-    if (type != "application/x-www-form-urlencoded" && type != "application/json")
-        return error(415, "unsupported_media_type",
-                     QStringLiteral("send application/x-www-form-urlencoded or "
-                                    "application/json (got \"%1\")")
-                         .arg(QString::fromUtf8(type)));
-    return std::nullopt;
+    if (auto refusal = ApiRequest::checkMethod(request, post, labelOf(route)))
+        return refusal;
+    return ApiRequest::checkBody(request, post, labelOf(route));
 }
 
 std::optional<HttpResponse> PushApi::checkHead(const HttpRequest &head) {
