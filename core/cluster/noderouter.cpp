@@ -225,59 +225,61 @@ void NodeRouter::deliver(const PushTarget &target, const OutboundMessage &m, boo
     });
 }
 
-void NodeRouter::closeClient(const QByteArray &clientId, int code, const QByteArray &reason,
-                             Found done) {
+void NodeRouter::forOwner(const QByteArray &clientId, std::function<void(Gateway *)> local,
+                          std::function<void(quint32 nodeTag)> remote,
+                          std::function<void()> nowhere) {
     const int shard = localShardOf(clientId);
     if (shard >= 0) {
-        onShard(shard, [this, clientId, code, reason, done](Gateway *g) {
-            g->closeClient(clientId, code, reason,
-                           [this, done](bool found) { answer([done, found] { done(found); }); });
-        });
+        onShard(shard, std::move(local));
         return;
     }
     const auto route = ClientRoute::of(clientId);
     if (!route || !m_broker || !m_broker->knowsNode(route->nodeTag)) {
-        done(false);
+        nowhere();
         return;
     }
-    m_broker->closeOnNode(route->nodeTag, clientId, code, reason, std::move(done));
+    remote(route->nodeTag);
+}
+
+void NodeRouter::closeClient(const QByteArray &clientId, int code, const QByteArray &reason,
+                             Found done) {
+    forOwner(
+        clientId,
+        [this, clientId, code, reason, done](Gateway *g) {
+            g->closeClient(clientId, code, reason,
+                           [this, done](bool found) { answer([done, found] { done(found); }); });
+        },
+        [this, clientId, code, reason, done](quint32 tag) {
+            m_broker->closeOnNode(tag, clientId, code, reason, done);
+        },
+        [done] { done(false); });
 }
 
 void NodeRouter::setMembership(const QByteArray &clientId, const QString &group, bool join,
                                Found done) {
-    const int shard = localShardOf(clientId);
-    if (shard >= 0) {
-        onShard(shard, [this, clientId, group, join, done](Gateway *g) {
+    forOwner(
+        clientId,
+        [this, clientId, group, join, done](Gateway *g) {
             g->setMembership(clientId, group, join,
                              [this, done](bool found) { answer([done, found] { done(found); }); });
-        });
-        return;
-    }
-    const auto route = ClientRoute::of(clientId);
-    if (!route || !m_broker || !m_broker->knowsNode(route->nodeTag)) {
-        done(false);
-        return;
-    }
-    m_broker->membershipOnNode(route->nodeTag, clientId, group, join, std::move(done));
+        },
+        [this, clientId, group, join, done](quint32 tag) {
+            m_broker->membershipOnNode(tag, clientId, group, join, done);
+        },
+        [done] { done(false); });
 }
 
 void NodeRouter::client(const QByteArray &clientId,
                         std::function<void(const std::optional<ClientInfo> &)> done) {
-    const int shard = localShardOf(clientId);
-    if (shard >= 0) {
-        onShard(shard, [this, clientId, done](Gateway *g) {
+    forOwner(
+        clientId,
+        [this, clientId, done](Gateway *g) {
             g->client(clientId, [this, done](const std::optional<ClientInfo> &info) {
                 answer([done, info] { done(info); });
             });
-        });
-        return;
-    }
-    const auto route = ClientRoute::of(clientId);
-    if (!route || !m_broker || !m_broker->knowsNode(route->nodeTag)) {
-        done(std::nullopt);
-        return;
-    }
-    m_broker->clientOnNode(route->nodeTag, clientId, std::move(done));
+        },
+        [this, clientId, done](quint32 tag) { m_broker->clientOnNode(tag, clientId, done); },
+        [done] { done(std::nullopt); });
 }
 
 void NodeRouter::clients(std::function<void(const QList<ClientInfo> &)> done) {

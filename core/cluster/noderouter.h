@@ -69,6 +69,10 @@ private:
     void answer(std::function<void()> fn);
     /// The local shard a client id names, or -1 (another node, or not an id of ours).
     int localShardOf(const QByteArray &clientId) const;
+    /// Where a client lives: `local` on its shard's thread, `remote` with the node that holds
+    /// it, or `nowhere` (not an id of ours, or a node the cluster does not know).
+    void forOwner(const QByteArray &clientId, std::function<void(Gateway *)> local,
+                  std::function<void(quint32 nodeTag)> remote, std::function<void()> nowhere);
     /// Shards with members of a user or group; all shards for everyone.
     QList<int> shardsFor(const PushTarget &target) const;
 

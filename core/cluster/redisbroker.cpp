@@ -253,6 +253,32 @@ void RedisBroker::finishRequest(quint64 id, bool complete) {
         r->finish(*r, complete);
 }
 
+void RedisBroker::addDeliveryAnswer(Request &r) {
+    r.result.matched += r.last.value(QStringLiteral("m")).toInt();
+    r.result.delivered += r.last.value(QStringLiteral("d")).toInt();
+    r.result.bufferFull += r.last.value(QStringLiteral("f")).toInt();
+}
+
+std::function<void(int)> RedisBroker::failUnlessPublished(quint64 id) {
+    return [this, id](int subscribers) {
+        if (subscribers <= 0) // Redis refused it, or the node is gone: nobody will answer
+            finishRequest(id, false);
+    };
+}
+
+std::function<void(int)> RedisBroker::expectEveryOtherNode(quint64 id) {
+    return [this, id](int subscribers) {
+        const auto it = m_requests.constFind(id);
+        if (it == m_requests.constEnd())
+            return;
+        if (subscribers < 0)
+            return finishRequest(id, false);
+        (*it)->expected = std::max(0, subscribers - 1); // every subscriber but this node
+        if ((*it)->received >= (*it)->expected)
+            finishRequest(id, true);
+    };
+}
+
 void RedisBroker::answered(quint64 id, const QJsonObject &header, const QByteArray &payload) {
     const auto it = m_requests.constFind(id);
     if (it == m_requests.constEnd())
@@ -280,17 +306,10 @@ void RedisBroker::publish(const PushTarget &target, const OutboundMessage &m, bo
     const QByteArray channel = targetChannel(target);
     quint64 id = 0;
     if (waitForAll) {
-        id = await(
-            -1,
-            [](Request &r) {
-                r.result.matched += r.last.value(QStringLiteral("m")).toInt();
-                r.result.delivered += r.last.value(QStringLiteral("d")).toInt();
-                r.result.bufferFull += r.last.value(QStringLiteral("f")).toInt();
-            },
-            [done](Request &r, bool complete) {
-                r.result.exact = complete;
-                done(r.result);
-            });
+        id = await(-1, addDeliveryAnswer, [done](Request &r, bool complete) {
+            r.result.exact = complete;
+            done(r.result);
+        });
     }
     QJsonObject header{{QStringLiteral("t"), QStringLiteral("push")},
                        {QStringLiteral("k"), QString::fromLatin1(kindName(target.kind))},
@@ -335,18 +354,11 @@ void RedisBroker::deliverToNode(quint32 tag, const PushTarget &target, const Out
         return;
     }
     // One client: always wait for its node's answer, so that an unknown id is a 404.
-    const quint64 id = await(
-        1,
-        [](Request &r) {
-            r.result.matched += r.last.value(QStringLiteral("m")).toInt();
-            r.result.delivered += r.last.value(QStringLiteral("d")).toInt();
-            r.result.bufferFull += r.last.value(QStringLiteral("f")).toInt();
-        },
-        [done](Request &r, bool complete) {
-            r.result.nodes = 1;
-            r.result.exact = complete;
-            done(r.result);
-        });
+    const quint64 id = await(1, addDeliveryAnswer, [done](Request &r, bool complete) {
+        r.result.nodes = 1;
+        r.result.exact = complete;
+        done(r.result);
+    });
     const QJsonObject header{{QStringLiteral("t"), QStringLiteral("push")},
                              {QStringLiteral("k"), QStringLiteral("client")},
                              {QStringLiteral("n"), QString::fromLatin1(target.name)},
@@ -376,10 +388,7 @@ void RedisBroker::closeOnNode(quint32 tag, const QByteArray &clientId, int code,
           {QStringLiteral("s"), QString::fromUtf8(reason)},
           {QStringLiteral("o"), m_settings.nodeId},
           {QStringLiteral("r"), double(id)}},
-         {}, [this, id](int subscribers) {
-             if (subscribers <= 0)
-                 finishRequest(id, false);
-         });
+         {}, failUnlessPublished(id));
 }
 
 void RedisBroker::membershipOnNode(quint32 tag, const QByteArray &clientId, const QString &group,
@@ -399,10 +408,7 @@ void RedisBroker::membershipOnNode(quint32 tag, const QByteArray &clientId, cons
           {QStringLiteral("j"), join},
           {QStringLiteral("o"), m_settings.nodeId},
           {QStringLiteral("r"), double(id)}},
-         {}, [this, id](int subscribers) {
-             if (subscribers <= 0)
-                 finishRequest(id, false);
-         });
+         {}, failUnlessPublished(id));
 }
 
 void RedisBroker::clientOnNode(quint32 tag, const QByteArray &clientId,
@@ -425,10 +431,7 @@ void RedisBroker::clientOnNode(quint32 tag, const QByteArray &clientId,
           {QStringLiteral("n"), QString::fromLatin1(clientId)},
           {QStringLiteral("o"), m_settings.nodeId},
           {QStringLiteral("r"), double(id)}},
-         {}, [this, id](int subscribers) {
-             if (subscribers <= 0)
-                 finishRequest(id, false);
-         });
+         {}, failUnlessPublished(id));
 }
 
 void RedisBroker::gatherClients(std::function<void(const QList<ClientInfo> &, bool)> done) {
@@ -448,16 +451,7 @@ void RedisBroker::gatherClients(std::function<void(const QList<ClientInfo> &, bo
          {{QStringLiteral("t"), QStringLiteral("clients")},
           {QStringLiteral("o"), m_settings.nodeId},
           {QStringLiteral("r"), double(id)}},
-         {}, [this, id](int subscribers) {
-             const auto it = m_requests.constFind(id);
-             if (it == m_requests.constEnd())
-                 return;
-             if (subscribers < 0)
-                 return finishRequest(id, false);
-             (*it)->expected = std::max(0, subscribers - 1);
-             if ((*it)->received >= (*it)->expected)
-                 finishRequest(id, true);
-         });
+         {}, expectEveryOtherNode(id));
 }
 
 void RedisBroker::gatherGroups(
@@ -480,16 +474,7 @@ void RedisBroker::gatherGroups(
          {{QStringLiteral("t"), QStringLiteral("groups")},
           {QStringLiteral("o"), m_settings.nodeId},
           {QStringLiteral("r"), double(id)}},
-         {}, [this, id](int subscribers) {
-             const auto it = m_requests.constFind(id);
-             if (it == m_requests.constEnd())
-                 return;
-             if (subscribers < 0)
-                 return finishRequest(id, false);
-             (*it)->expected = std::max(0, subscribers - 1);
-             if ((*it)->received >= (*it)->expected)
-                 finishRequest(id, true);
-         });
+         {}, expectEveryOtherNode(id));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -96,6 +96,13 @@ private:
                   std::function<void(Request &, bool complete)> finish);
     void answered(quint64 id, const QJsonObject &header, const QByteArray &payload);
     void finishRequest(quint64 id, bool complete);
+    /// A push's answer (matched, delivered, buffer full) added to the request's result.
+    static void addDeliveryAnswer(Request &r);
+    /// send()'s callback for a request to one node: it ends, incomplete, when nobody heard it.
+    std::function<void(int)> failUnlessPublished(quint64 id);
+    /// send()'s callback for a request to every node: it awaits as many answers as there
+    /// were other subscribers.
+    std::function<void(int)> expectEveryOtherNode(quint64 id);
     void onMessage(const QByteArray &channel, const QByteArray &payload);
     void onCommand(const QJsonObject &header, const QByteArray &payload);
     void heartbeat();
