@@ -73,6 +73,7 @@ public:
     qint64 bytesIn = 0;
     qint64 bytesOut = 0;
     int sweepBucket = 0;
+    qint64 sweepDueMs = 0; // monotonic ms before which the keep-alive sweep has nothing to do
 
     /// "1.2.3.4:5678"
     QString peer() const;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 namespace {
 
@@ -71,12 +72,17 @@ void KeepAliveSweep::tick() {
     const QSet<ClientSession *> closing = m_closing;
     for (ClientSession *s : closing)
         check(s, now);
-    const QSet<ClientSession *> bucket = m_buckets[m_nextBucket];
-    m_nextBucket = (m_nextBucket + 1) % m_buckets.size();
-    for (ClientSession *s : bucket) {
-        if (!closing.contains(s))
-            check(s, now);
+    // Of the bucket, only the sessions whose earliest deadline has come: one read of each
+    // session, none of its connection, so a bucket of idle sessions costs next to nothing.
+    m_due.clear();
+    for (ClientSession *s : std::as_const(m_buckets[m_nextBucket])) {
+        if (s->sweepDueMs <= now && !closing.contains(s))
+            m_due.push_back(s);
     }
+    m_nextBucket = (m_nextBucket + 1) % m_buckets.size();
+    for (ClientSession *s : m_due)
+        check(s, now);
+    m_due.clear();
 }
 
 void KeepAliveSweep::check(ClientSession *s, qint64 now) {
@@ -109,22 +115,34 @@ void KeepAliveSweep::check(ClientSession *s, qint64 now) {
         m_closing.insert(s);
         return;
     }
-    if (m_settings.pingIntervalSec <= 0)
-        return;
-    const qint64 intervalMs = qint64(m_settings.pingIntervalSec) * 1000;
-    if (s->pingSentMs) {
-        if (now - s->pingSentMs > intervalMs) {
-            m_recorder->error(s->id, Metrics::IdleTimeout,
-                              QStringLiteral("client %1 did not answer a ping in %2 s; closing")
-                                  .arg(QString::fromLatin1(s->id))
-                                  .arg(m_settings.pingIntervalSec));
-            s->closing = true;
-            c->abort();
+    // The earliest a deadline can come, never later than the real one: a message begun from
+    // now on ends its time no sooner than now + the timeout, and activity only moves the idle
+    // ping later.
+    qint64 due = std::numeric_limits<qint64>::max();
+    if (m_settings.fragmentTimeoutMs > 0)
+        due = now + m_settings.fragmentTimeoutMs - c->messageInProgressForMs();
+    if (m_settings.pingIntervalSec > 0) {
+        const qint64 intervalMs = qint64(m_settings.pingIntervalSec) * 1000;
+        if (s->pingSentMs) {
+            if (now - s->pingSentMs > intervalMs) {
+                m_recorder->error(s->id, Metrics::IdleTimeout,
+                                  QStringLiteral("client %1 did not answer a ping in %2 s; closing")
+                                      .arg(QString::fromLatin1(s->id))
+                                      .arg(m_settings.pingIntervalSec));
+                s->closing = true;
+                c->abort();
+                return;
+            }
+            due = std::min(due, s->pingSentMs + intervalMs + 1);
+        } else if (now - s->lastActivity >= intervalMs) {
+            QByteArray payload(8, Qt::Uninitialized);
+            qToBigEndian<qint64>(now, payload.data());
+            s->pingSentMs = now;
+            c->ping(payload);
+            due = std::min(due, now + intervalMs + 1);
+        } else {
+            due = std::min(due, s->lastActivity + intervalMs);
         }
-    } else if (now - s->lastActivity >= intervalMs) {
-        QByteArray payload(8, Qt::Uninitialized);
-        qToBigEndian<qint64>(now, payload.data());
-        s->pingSentMs = now;
-        c->ping(payload);
     }
+    s->sweepDueMs = due;
 }

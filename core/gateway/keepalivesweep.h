@@ -53,6 +53,7 @@ private:
     QTimer m_timer;
     std::vector<QSet<ClientSession *>> m_buckets;
     QSet<ClientSession *> m_closing;
+    std::vector<ClientSession *> m_due; // a tick's sessions to check (kept: no allocation)
     size_t m_nextBucket = 0;
     size_t m_fill = 0; // round-robin placement of new sessions
     std::function<void(qint64)> m_hook;

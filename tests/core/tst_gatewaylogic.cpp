@@ -478,12 +478,23 @@ private slots:
         s.fragmentTimeoutMs = 500;
         GatewayTestbed t(s);
         QVERIFY(t.start());
-        RawWebSocketClient c;
+        RawWebSocketClient c, late;
         QVERIFY(c.open(t.port()));
+        QVERIFY(late.open(t.port()));
         c.send(RawWebSocketClient::frame(1, "start of", false));
         QVERIFY(c.waitForClose(5000));
         QCOMPARE(c.closeCode, 1008);
         QCOMPARE(t.errors(Metrics::FragmentTimeout), 1);
+        // Begun after the sweep looked at the session (and planned its next look): the timeout
+        // still holds, counted from the first fragment, not before it.
+        QTest::qWait(1200);
+        late.send(RawWebSocketClient::frame(1, "start of", false));
+        QElapsedTimer since;
+        since.start();
+        QVERIFY(late.waitForClose(5000));
+        QVERIFY2(since.elapsed() >= 450, QByteArray::number(since.elapsed()).constData());
+        QCOMPARE(late.closeCode, 1008);
+        QCOMPARE(t.errors(Metrics::FragmentTimeout), 2);
     }
 
     void closedClientThatNeverReadsIsAbortedWithoutPings() {
