@@ -73,7 +73,7 @@ public:
     qint64 bytesIn = 0;
     qint64 bytesOut = 0;
     int sweepBucket = 0;
-    qint64 sweepDueMs = 0; // monotonic ms before which the keep-alive sweep has nothing to do
+    int sweepSlot = -1; // index in the keep-alive sweep's bucket; -1: not in one
 
     /// "1.2.3.4:5678"
     QString peer() const;

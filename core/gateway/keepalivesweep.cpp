@@ -51,13 +51,31 @@ void KeepAliveSweep::stop() {
 }
 
 void KeepAliveSweep::add(ClientSession *s) {
+    if (s->sweepSlot >= 0)
+        return;
     s->sweepBucket = int(m_fill++ % m_buckets.size());
-    m_buckets[size_t(s->sweepBucket)].insert(s);
+    Bucket &bucket = m_buckets[size_t(s->sweepBucket)];
+    s->sweepSlot = int(bucket.size());
+    bucket.push_back({s, 0}); // due now: looked at on the bucket's next tick
 }
 
 void KeepAliveSweep::remove(ClientSession *s) {
-    m_buckets[size_t(s->sweepBucket)].remove(s);
     m_closing.remove(s);
+    if (s->sweepSlot < 0)
+        return;
+    Bucket &bucket = m_buckets[size_t(s->sweepBucket)];
+    const size_t slot = size_t(s->sweepSlot);
+    if (slot + 1 != bucket.size()) { // the last one takes its place
+        bucket[slot] = bucket.back();
+        bucket[slot].session->sweepSlot = int(slot);
+    }
+    bucket.pop_back();
+    s->sweepSlot = -1;
+}
+
+void KeepAliveSweep::setDue(ClientSession *s, qint64 dueMs) {
+    if (s->sweepSlot >= 0)
+        m_buckets[size_t(s->sweepBucket)][size_t(s->sweepSlot)].dueMs = dueMs;
 }
 
 void KeepAliveSweep::watchClosing(ClientSession *s) {
@@ -72,12 +90,12 @@ void KeepAliveSweep::tick() {
     const QSet<ClientSession *> closing = m_closing;
     for (ClientSession *s : closing)
         check(s, now);
-    // Of the bucket, only the sessions whose earliest deadline has come: one read of each
-    // session, none of its connection, so a bucket of idle sessions costs next to nothing.
+    // Of the bucket, only the sessions whose earliest deadline has come: the bucket holds the
+    // times, so a bucket of idle sessions is read without touching one of them.
     m_due.clear();
-    for (ClientSession *s : std::as_const(m_buckets[m_nextBucket])) {
-        if (s->sweepDueMs <= now && !closing.contains(s))
-            m_due.push_back(s);
+    for (const Entry &e : m_buckets[m_nextBucket]) {
+        if (e.dueMs <= now && !closing.contains(e.session))
+            m_due.push_back(e.session);
     }
     m_nextBucket = (m_nextBucket + 1) % m_buckets.size();
     for (ClientSession *s : m_due)
@@ -144,5 +162,5 @@ void KeepAliveSweep::check(ClientSession *s, qint64 now) {
             due = std::min(due, s->lastActivity + intervalMs);
         }
     }
-    s->sweepDueMs = due;
+    setDue(s, due);
 }

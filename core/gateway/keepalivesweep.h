@@ -44,14 +44,21 @@ public:
     int bucketCount() const { return int(m_buckets.size()); }
 
 private:
+    struct Entry {
+        ClientSession *session;
+        qint64 dueMs; // monotonic ms before which it has no deadline
+    };
+    using Bucket = std::vector<Entry>; // sessions find their entry by sweepBucket/sweepSlot
+
     void tick();
     void check(ClientSession *session, qint64 now);
+    void setDue(ClientSession *session, qint64 dueMs);
 
     Settings m_settings;
     Outbox *m_outbox;
     TrafficRecorder *m_recorder;
     QTimer m_timer;
-    std::vector<QSet<ClientSession *>> m_buckets;
+    std::vector<Bucket> m_buckets;
     QSet<ClientSession *> m_closing;
     std::vector<ClientSession *> m_due; // a tick's sessions to check (kept: no allocation)
     size_t m_nextBucket = 0;
