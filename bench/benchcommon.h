@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -45,6 +46,24 @@ inline long rssKiB(long pid) {
     return -1;
 }
 
+/// `read` of each /proc/PID/task/TID directory summed; -1 when none could be read.
+template <typename Read> long long sumOverThreads(long pid, Read read) {
+    const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+    DIR *d = opendir(dir.c_str());
+    if (!d)
+        return -1;
+    long long sum = -1;
+    while (const dirent *e = readdir(d)) {
+        if (e->d_name[0] == '.')
+            continue;
+        const long long v = read(dir + "/" + e->d_name);
+        if (v >= 0)
+            sum = std::max(0LL, sum) + v;
+    }
+    closedir(d);
+    return sum;
+}
+
 /// utime + stime of a process in clock ticks, -1 when unreadable.
 inline long long cpuTicks(long pid) {
     std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -63,6 +82,33 @@ inline long long cpuTicks(long pid) {
             stime = std::atoll(field.c_str());
     }
     return utime + stime;
+}
+
+/// Time a process's threads spent on a CPU, in ns (the scheduler's own sum, per thread in
+/// /proc/PID/task/TID/schedstat: exact, where utime + stime are sampled at each clock tick and
+/// charge a whole tick to whoever runs then); -1 when unreadable.
+inline long long cpuNs(long pid) {
+    return sumOverThreads(pid, [](const std::string &task) {
+        std::ifstream f(task + "/schedstat");
+        long long ns = -1;
+        return f >> ns ? ns : -1LL;
+    });
+}
+
+/// Times a process's threads were switched out (voluntary + involuntary): its wake-ups, near
+/// enough, for a process that mostly sleeps; -1 when unreadable.
+inline long long contextSwitches(long pid) {
+    return sumOverThreads(pid, [](const std::string &task) {
+        std::ifstream f(task + "/status");
+        std::string line;
+        long long n = -1;
+        while (std::getline(f, line)) {
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0 ||
+                line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+                n = std::max(0LL, n) + std::atoll(line.substr(line.find(':') + 1).c_str());
+        }
+        return n;
+    });
 }
 
 /// "12,34,56" -> {12, 34, 56}.

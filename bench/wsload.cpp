@@ -266,10 +266,14 @@ int idle(const Options &o) {
     client.run(bench::nowNs() + int64_t(o.settle * 1e9), ignore);
     const long rssAfter = o.pid ? bench::rssKiB(o.pid) : -1;
     const long long ticks0 = o.pid ? bench::cpuTicks(o.pid) : -1;
+    const long long ns0 = o.pid ? bench::cpuNs(o.pid) : -1;
+    const long long switches0 = o.pid ? bench::contextSwitches(o.pid) : -1;
     const int64_t i0 = bench::nowNs();
     client.run(i0 + int64_t(o.idleSeconds * 1e9), ignore);
     const double idleSecs = double(bench::nowNs() - i0) / 1e9;
     const long long ticks1 = o.pid ? bench::cpuTicks(o.pid) : -1;
+    const long long ns1 = o.pid ? bench::cpuNs(o.pid) : -1;
+    const long long switches1 = o.pid ? bench::contextSwitches(o.pid) : -1;
     const double hz = double(sysconf(_SC_CLK_TCK));
     const long long stillOpen = opened - client.closedByPeer;
     bench::Result()
@@ -286,6 +290,8 @@ int idle(const Options &o) {
         .add("idle_secs", idleSecs)
         .add("idle_cpu_ticks", ticks1 - ticks0)
         .add("idle_cpu_pct", 100.0 * double(ticks1 - ticks0) / hz / idleSecs)
+        .add("idle_cpu_ms", double(ns1 - ns0) / 1e6)
+        .add("idle_wakeups", switches1 - switches0)
         .print();
     for (auto &c : conns)
         client.close(c);

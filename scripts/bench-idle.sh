@@ -108,8 +108,8 @@ done
     echo
     echo "## $(fmt0 "$IDLE") idle connections"
     echo
-    echo "| server | connections open | RSS before | after | per connection | target | CPU while idle ($IDLE_SECS s) | target |"
-    echo "|---|---:|---:|---:|---:|---|---:|---|"
+    echo "| server | connections open | RSS before | after | per connection | target | CPU while idle ($IDLE_SECS s) | target | on CPU, exact | wake-ups |"
+    echo "|---|---:|---:|---:|---:|---|---:|---|---:|---:|"
 } >>"$TMP/report.md"
 for server in wsgated bare; do
     start_server "$server"
@@ -128,13 +128,17 @@ for server in wsgated bare; do
     echo "| $name | $(fmt0 "$(field still_open "$i")") | $(fmt1 "$(LC_ALL=C awk -v k="$(field rss_before_kib "$i")" 'BEGIN { print k / 1024 }')") MiB |" \
         "$(fmt1 "$(LC_ALL=C awk -v k="$(field rss_after_kib "$i")" 'BEGIN { print k / 1024 }')") MiB |" \
         "**$(fmt1 "$kib") KiB** | $v1 | $(fmt1 "$(field idle_cpu_pct "$i")") % ($ticks ticks) | $v2 |" \
+        "$(fmt1 "$(field idle_cpu_ms "$i")") ms | $(fmt0 "$(field idle_wakeups "$i")") |" \
         >>"$TMP/report.md"
     bench_stop_pid "$SRV_PID"
 done
 {
     echo
     echo "CPU while idle is the server's utime + stime over the window, in clock ticks of" \
-        "$((1000 / $(getconf CLK_TCK))) ms; RSS per connection = (RSS after − before) / connections."
+        "$((1000 / $(getconf CLK_TCK))) ms (a process that wakes at a tick is charged the whole" \
+        "tick); \"on CPU, exact\" is the scheduler's own sum (/proc/PID/task/*/schedstat) and" \
+        "wake-ups its context switches over the same window; RSS per connection = (RSS after −" \
+        "before) / connections."
 } >>"$TMP/report.md"
 
 if [[ ${IDLE_HEAPTRACK:-0} == 1 ]] && command -v heaptrack >/dev/null; then
