@@ -28,7 +28,7 @@ source "$ROOT/scripts/bench-lib.sh"
 # shellcheck source=scripts/bench-fpm.sh
 source "$ROOT/scripts/bench-fpm.sh"
 
-HOLD=${IDLE_HOLD:-"0 3000 9000"}
+HOLD=${IDLE_HOLD-"0 3000 9000"} # IDLE_HOLD= (empty): the idle part alone
 IDLE=${IDLE_CONNECTIONS:-10000}
 IDLE_SECS=${IDLE_SECONDS:-15}
 DUR=${BENCH_DURATION:-5}

@@ -5,7 +5,7 @@
 
 BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
 FPM=${BENCH_FPM:-$(command -v php-fpm8.2 || command -v php-fpm || echo /usr/sbin/php-fpm8.2)}
-WSGATED=$BUILD/app/wsgated
+WSGATED=${BENCH_WSGATED:-$BUILD/app/wsgated} # BENCH_WSGATED: another build to compare
 TOOLS=$BUILD/bench
 
 say() { printf '%s\n' "$*" >&2; }
