@@ -3,6 +3,7 @@
 #include "connectionsmodel.h"
 #include "plaintextdelegate.h"
 #include "steadylabel.h"
+#include "theme.h"
 #include "themecolors.h"
 
 #include "http/pushapi.h"
@@ -35,7 +36,7 @@ constexpr int MaxCloseReasonBytes = 123; // a close frame's payload is at most 1
 QToolButton *makeButton(QWidget *parent, const QString &icon, const QString &text,
                         const QString &tip) {
     auto *b = new QToolButton(parent);
-    b->setIcon(QIcon(QStringLiteral(":/wsgate/ui/icons/%1.svg").arg(icon)));
+    Theme::setIcon(b, icon);
     b->setText(text);
     b->setToolTip(tip);
     b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -274,8 +275,7 @@ void ConnectionsView::showMenu(const QPoint &pos) {
     menu.addAction(m_push->icon(), tr("Push to this client…"), this,
                    [this] { Q_EMIT pushRequested(selectedClientId()); })
         ->setEnabled(live);
-    menu.addAction(QIcon(QStringLiteral(":/wsgate/ui/icons/replay.svg")),
-                   tr("Debug next message (Xdebug)"), this,
+    menu.addAction(Theme::icon(QStringLiteral("replay")), tr("Debug next message (Xdebug)"), this,
                    [this] { Q_EMIT debugNextMessageRequested(selectedClientId()); })
         ->setEnabled(live);
     menu.addAction(m_close->icon(), tr("Close with code…"), this, &ConnectionsView::askClose)

@@ -2,6 +2,7 @@
 
 #include "conversationmodel.h"
 #include "plaintextdelegate.h"
+#include "theme.h"
 #include "themecolors.h"
 #include "trafficdetailwidget.h"
 
@@ -24,7 +25,7 @@ constexpr qint64 MissingClientGraceMs = 3000;
 
 QToolButton *button(QWidget *parent, const char *icon, const QString &text, const QString &tip) {
     auto *b = new QToolButton(parent);
-    b->setIcon(QIcon(QStringLiteral(":/wsgate/ui/icons/%1.svg").arg(QLatin1String(icon))));
+    Theme::setIcon(b, QLatin1String(icon));
     b->setText(text);
     b->setToolTip(tip);
     b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);

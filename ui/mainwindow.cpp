@@ -94,8 +94,10 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     , m_setup(new SetupFlow(m_controller, m_settings, m_secrets.get(), this)) {
     m_openUrl = [](const QUrl &url) { return QDesktopServices::openUrl(url); };
     initUiResources();
-    if (m_settings->value(QLatin1String(DarkThemeKey)).toBool())
+    if (m_settings->value(QLatin1String(DarkThemeKey)).toBool()) {
         Theme::apply(true);
+        Theme::refreshIcons(this); // the views above were built with the light theme's
+    }
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("wsgate"));
     setWindowIcon(icon("wsgate"));
@@ -108,11 +110,11 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
 
     m_tabs->setObjectName(QStringLiteral("mainTabs"));
     m_tabs->setDocumentMode(true);
-    m_tabs->addTab(m_traffic, icon("traffic"), tr("&Traffic"));
-    m_tabs->addTab(m_connections, icon("connections"), tr("C&onnections"));
-    m_tabs->addTab(m_conversation, icon("log"), tr("Conversat&ion"));
-    m_tabs->addTab(m_fpm, icon("fpm"), tr("&PHP-FPM"));
-    m_tabs->addTab(m_gatewayLog, icon("log"), tr("&Gateway log"));
+    m_tabs->addTab(m_traffic, icon(TabIcons[0]), tr("&Traffic"));
+    m_tabs->addTab(m_connections, icon(TabIcons[1]), tr("C&onnections"));
+    m_tabs->addTab(m_conversation, icon(TabIcons[2]), tr("Conversat&ion"));
+    m_tabs->addTab(m_fpm, icon(TabIcons[3]), tr("&PHP-FPM"));
+    m_tabs->addTab(m_gatewayLog, icon(TabIcons[4]), tr("&Gateway log"));
     m_central->addWidget(m_startPage);
     m_central->addWidget(m_tabs);
     // The banner above every view says which gateway they show when it is not our own.
@@ -349,7 +351,7 @@ void MainWindow::onStateChanged(EngineController::State state) {
     m_startStop->setText(stopped    ? tr("&Start gateway")
                          : attached ? tr("&Disconnect from wsgated")
                                     : tr("&Stop gateway"));
-    m_startStop->setIcon(icon(stopped ? "start" : "stop"));
+    Theme::setIcon(m_startStop, QLatin1String(stopped ? "start" : "stop"));
     m_startStop->setToolTip(stopped    ? tr("Start the gateway (F5)")
                             : attached ? tr("Disconnect from the attached wsgated (F5)")
                                        : tr("Stop the gateway (F5)"));
@@ -522,9 +524,8 @@ void MainWindow::setDarkTheme(bool dark) {
     Theme::apply(dark);
     m_settings->setValue(QLatin1String(DarkThemeKey), dark);
     Theme::refreshIcons(this);
-    const char *const tabIcons[] = {"traffic", "connections", "log", "fpm", "log"};
-    for (int i = 0; i < m_tabs->count() && i < int(std::size(tabIcons)); ++i)
-        m_tabs->setTabIcon(i, icon(tabIcons[i]));
+    for (int i = 0; i < m_tabs->count() && i < int(std::size(TabIcons)); ++i)
+        m_tabs->setTabIcon(i, icon(TabIcons[i]));
     onStateChanged(m_controller->state()); // its colours
 }
 

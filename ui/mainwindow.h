@@ -99,6 +99,9 @@ protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
+    /// The icon of each tab, in tab order (the View menu's actions show the same).
+    static constexpr const char *TabIcons[] = {"traffic", "connections", "log", "fpm", "log"};
+
     void createActions();
     void createStatusBar();
     void restoreWindowState();

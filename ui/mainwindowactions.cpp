@@ -39,17 +39,9 @@
 #include <QTabWidget>
 #include <QToolBar>
 
-namespace {
-
-QIcon icon(const char *name) {
-    return Theme::icon(QLatin1String(name));
-}
-
-} // namespace
-
 void MainWindow::createActions() {
-    m_startStop = new QAction(icon("start"), tr("&Start gateway"), this);
-    m_startStop->setProperty("wsgateIcon", QStringLiteral("start"));
+    m_startStop = new QAction(tr("&Start gateway"), this);
+    Theme::setIcon(m_startStop, QStringLiteral("start"));
     m_startStop->setShortcut(Qt::Key_F5);
     m_startStop->setObjectName(QStringLiteral("startStopAction"));
     connect(m_startStop, &QAction::triggered, this, &MainWindow::toggleGateway);
@@ -104,7 +96,8 @@ void MainWindow::createActions() {
     quitAction->setShortcut(QKeySequence::Quit);
     connect(quitAction, &QAction::triggered, this, &QWidget::close);
 
-    auto *aboutAction = new QAction(icon("wsgate"), tr("&About wsgate"), this);
+    auto *aboutAction = new QAction(tr("&About wsgate"), this);
+    Theme::setIcon(aboutAction, QStringLiteral("wsgate"));
     connect(aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
 
     m_openDemoAction = new QAction(tr("Open &demo page"), this);
@@ -152,7 +145,9 @@ void MainWindow::createActions() {
     log->addAction(m_traffic->previousErrorAction());
     QMenu *view = menuBar()->addMenu(tr("&View"));
     for (int i = 0; i < m_tabs->count(); ++i) {
-        auto *a = view->addAction(m_tabs->tabIcon(i), m_tabs->tabText(i).remove(QLatin1Char('&')));
+        auto *a = view->addAction(m_tabs->tabText(i).remove(QLatin1Char('&')));
+        if (i < int(std::size(TabIcons)))
+            Theme::setIcon(a, QLatin1String(TabIcons[i]));
         a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
         connect(a, &QAction::triggered, this, [this, i] { m_tabs->setCurrentIndex(i); });
     }

@@ -3,6 +3,7 @@
 #include "bodyformatter.h"
 #include "elidedlabel.h"
 #include "jsonindenter.h"
+#include "theme.h"
 #include "themecolors.h"
 
 #include <QComboBox>
@@ -57,11 +58,11 @@ PushPanel::PushPanel(EngineController *controller, QWidget *parent)
     , m_editor(new QPlainTextEdit(this))
     , m_check(new ElidedLabel(this))
     , m_pretty(new QPushButton(tr("Pretty JSON"), this))
-    , m_send(
-          new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/send.svg")), tr("&Send"), this))
+    , m_send(new QPushButton(tr("&Send"), this))
     , m_resend(new QPushButton(tr("Send again"), this))
     , m_history(new QTreeWidget(this)) {
     setObjectName(QStringLiteral("pushPanel"));
+    Theme::setIcon(m_send, QStringLiteral("send"));
     m_targetKind->addItem(tr("Client"), int(Target::Client));
     m_targetKind->addItem(tr("User"), int(Target::User));
     m_targetKind->addItem(tr("Group"), int(Target::Group));
@@ -405,8 +406,7 @@ void PushPanel::showHistoryMenu(const QPoint &pos) {
     m_history->setCurrentItem(item);
     const int row = m_history->indexOfTopLevelItem(item);
     QMenu menu(this);
-    menu.addAction(QIcon(QStringLiteral(":/wsgate/ui/icons/send.svg")), tr("Send again"), this,
-                   [this, row] { resend(row); });
+    menu.addAction(m_send->icon(), tr("Send again"), this, [this, row] { resend(row); });
     menu.addAction(tr("Edit in the editor"), this, [this, row] { edit(row); });
     menu.exec(m_history->viewport()->mapToGlobal(pos));
 }

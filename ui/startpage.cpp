@@ -1,5 +1,6 @@
 #include "startpage.h"
 
+#include "theme.h"
 #include "themecolors.h"
 
 #include "fpm/fpmpoller.h"
@@ -44,23 +45,23 @@ QPlainTextEdit *commandBox(QWidget *parent, const QString &name) {
 StartPage::StartPage(QWidget *parent)
     : QWidget(parent)
     , m_message(new QLabel(this))
-    , m_demo(new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/start.svg")),
-                             tr("Start the &demo"), this))
+    , m_demo(new QPushButton(tr("Start the &demo"), this))
     , m_poolList(new QTreeWidget(this))
     , m_check(new QLabel(this))
     , m_fix(commandBox(this, QStringLiteral("startFix")))
-    , m_copyFix(
-          new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/copy.svg")), tr("Copy"), this))
+    , m_copyFix(new QPushButton(tr("Copy"), this))
     , m_statusLabel(new QLabel(this))
     , m_statusLines(commandBox(this, QStringLiteral("startStatusLines")))
-    , m_copyStatus(
-          new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/copy.svg")), tr("Copy"), this))
+    , m_copyStatus(new QPushButton(tr("Copy"), this))
     , m_script(new QLineEdit(this))
     , m_docroot(new QLineEdit(this))
-    , m_use(new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/start.svg")),
-                            tr("&Use this pool and start"), this))
+    , m_use(new QPushButton(tr("&Use this pool and start"), this))
     , m_noPools(new QLabel(this)) {
     setObjectName(QStringLiteral("startPage"));
+    Theme::setIcon(m_demo, QStringLiteral("start"));
+    Theme::setIcon(m_copyFix, QStringLiteral("copy"));
+    Theme::setIcon(m_copyStatus, QStringLiteral("copy"));
+    Theme::setIcon(m_use, QStringLiteral("start"));
     m_message->setWordWrap(true);
     m_message->setObjectName(QStringLiteral("startMessage"));
     m_message->hide();

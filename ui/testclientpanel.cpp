@@ -1,6 +1,7 @@
 #include "testclientpanel.h"
 
 #include "bodyformatter.h"
+#include "theme.h"
 #include "themecolors.h"
 
 #include <QComboBox>
@@ -59,16 +60,15 @@ TestClientPanel::TestClientPanel(QWidget *parent)
     , m_protocol(new QLineEdit(this))
     , m_headers(new QPlainTextEdit(this))
     , m_cookie(new QLineEdit(this))
-    , m_connect(new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/connect.svg")),
-                                tr("&Connect"), this))
+    , m_connect(new QPushButton(tr("&Connect"), this))
     , m_state(new QLabel(this))
     , m_conversation(new QTextEdit(this))
     , m_format(new QComboBox(this))
     , m_editor(new QPlainTextEdit(this))
-    , m_send(
-          new QPushButton(QIcon(QStringLiteral(":/wsgate/ui/icons/send.svg")), tr("&Send"), this))
+    , m_send(new QPushButton(tr("&Send"), this))
     , m_historyButton(new QToolButton(this)) {
     setObjectName(QStringLiteral("testClientPanel"));
+    Theme::setIcon(m_send, QStringLiteral("send"));
     m_url->setPlaceholderText(tr("ws://host:port/path or wss://…"));
     m_url->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     connect(m_url, &QLineEdit::textEdited, this, [this] { m_urlEdited = true; });
@@ -430,8 +430,7 @@ void TestClientPanel::updateState() {
     const bool connectedNow = isConnected();
     const bool busy = m_socket != nullptr;
     m_connect->setText(busy ? tr("&Disconnect") : tr("&Connect"));
-    m_connect->setIcon(QIcon(busy ? QStringLiteral(":/wsgate/ui/icons/disconnect.svg")
-                                  : QStringLiteral(":/wsgate/ui/icons/connect.svg")));
+    Theme::setIcon(m_connect, busy ? QStringLiteral("disconnect") : QStringLiteral("connect"));
     m_state->setText(connectedNow ? tr("connected")
                      : busy       ? tr("connecting…")
                                   : tr("not connected"));

@@ -13,10 +13,13 @@
 #include "settingsdialog.h"
 #include "settingsstore.h"
 #include "startpage.h"
+#include "theme.h"
 
+#include <QAbstractButton>
 #include <QAction>
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QLineEdit>
 #include <QLocalServer>
 #include <QPushButton>
 #include <QSettings>
@@ -26,6 +29,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QToolButton>
 #include <QWebSocket>
 
 #include <functional>
@@ -94,6 +98,7 @@ private Q_SLOTS:
     void applyAndRestartUsesTheNewValue();
     void startPageChecksTheSystemsPools();
     void socketCheckNamesOwnerAndFix();
+    void everyIconFollowsTheDarkTheme();
 
 private:
     std::unique_ptr<MainWindow> makeWindow(const Configuration &config);
@@ -387,6 +392,61 @@ void TestWorkbench::socketCheckNamesOwnerAndFix() {
     QVERIFY(check.problem.contains(QStringLiteral("mode 0400")));
     QVERIFY(check.fix.contains(QStringLiteral("usermod -aG")) ||
             check.fix.contains(QStringLiteral("newgrp")));
+}
+
+// Every icon of ours is drawn in the palette's ink: an icon set straight from its resource keeps
+// the light theme's dark strokes, near invisible on the dark theme (the start page's Copy
+// buttons were, and the View menu's tab actions). Qt's own (a line edit's clear button, a dock's
+// title buttons, the tool bar's extension) are the style's; a tool bar's button shows its action.
+void TestWorkbench::everyIconFollowsTheDarkTheme() {
+    auto window = makeWindow(loopback());
+    auto *dark = window->findChild<QAction *>(QStringLiteral("darkThemeAction"));
+    QVERIFY(dark);
+    dark->setChecked(true);
+    const auto unthemed = [](QObject *o) {
+        for (QObject *p = o->parent(); p; p = p->parent()) {
+            if (qobject_cast<QLineEdit *>(p))
+                return false;
+        }
+        return o->property("wsgateIcon").toString().isEmpty();
+    };
+    QStringList plain;
+    for (QAbstractButton *b : window->findChildren<QAbstractButton *>()) {
+        const auto *tool = qobject_cast<QToolButton *>(b);
+        if (!b->icon().isNull() && !(tool && tool->defaultAction()) &&
+            !b->objectName().startsWith(QLatin1String("qt_")) && unthemed(b))
+            plain << b->objectName() + QLatin1Char('/') + b->text();
+    }
+    for (QAction *a : window->findChildren<QAction *>()) {
+        if (!a->icon().isNull() && unthemed(a))
+            plain << a->objectName() + QLatin1Char('/') + a->text();
+    }
+    dark->setChecked(false);
+    QVERIFY2(plain.isEmpty(), qPrintable(plain.join(QLatin1String(", "))));
+    QVERIFY(window->startPage()->findChildren<QPushButton *>().size() >= 4);
+    window.reset();
+
+    // Started dark (the setting kept from last time): every icon is the dark one from the start.
+    m_settings->setValue(QStringLiteral("view/darkTheme"), true);
+    auto started = makeWindow(loopback());
+    QStringList light;
+    QList<QObject *> all = started->findChildren<QObject *>();
+    for (QObject *o : std::as_const(all)) {
+        const QString name = o->property("wsgateIcon").toString();
+        if (name.isEmpty())
+            continue;
+        QIcon shown;
+        if (auto *b = qobject_cast<QAbstractButton *>(o))
+            shown = b->icon();
+        else if (auto *a = qobject_cast<QAction *>(o))
+            shown = a->icon();
+        if (shown.pixmap(16).toImage() != Theme::icon(name).pixmap(16).toImage())
+            light << o->objectName() + QLatin1Char('/') + name;
+    }
+    auto *startedDark = started->findChild<QAction *>(QStringLiteral("darkThemeAction"));
+    QVERIFY(startedDark && startedDark->isChecked());
+    startedDark->setChecked(false);
+    QVERIFY2(light.isEmpty(), qPrintable(light.join(QLatin1String(", "))));
 }
 
 QTEST_MAIN(TestWorkbench)
