@@ -107,6 +107,8 @@ QIcon Theme::icon(const QString &name) {
     if (!file.open(QIODevice::ReadOnly))
         return QIcon(path);
     QByteArray svg = file.readAll();
+    if (!svg.contains(IconInk))
+        return QIcon(path); // a picture (the logo), not a glyph drawn in ink: same on any theme
     svg.replace(IconInk, palette.color(QPalette::WindowText).name().toLatin1());
     svg.replace(IconPaper, palette.color(QPalette::Base).name().toLatin1());
     // Through the SVG image plugin (as QIcon itself draws them): no QtSvg API needed.

@@ -443,6 +443,9 @@ void TestWorkbench::everyIconFollowsTheDarkTheme() {
         if (shown.pixmap(16).toImage() != Theme::icon(name).pixmap(16).toImage())
             light << o->objectName() + QLatin1Char('/') + name;
     }
+    // The logo is a picture, not ink: its white letter stays white on the dark theme.
+    QCOMPARE(Theme::icon(QStringLiteral("wsgate")).pixmap(32).toImage(),
+             QIcon(QStringLiteral(":/wsgate/ui/icons/wsgate.svg")).pixmap(32).toImage());
     auto *startedDark = started->findChild<QAction *>(QStringLiteral("darkThemeAction"));
     QVERIFY(startedDark && startedDark->isChecked());
     startedDark->setChecked(false);
