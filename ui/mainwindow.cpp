@@ -31,6 +31,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -49,6 +50,8 @@ namespace {
 
 constexpr int DefaultWidthPx = 1440;
 constexpr int DefaultHeightPx = 900;
+// The default size takes at most this share of the screen's free area (a 1366×768 laptop).
+constexpr qreal MaxScreenShare = 0.9;
 constexpr int GatewayLogMaxLines = 5000;
 constexpr int StatusMessageMs = 6000;
 constexpr int WindowStateVersion = 1;
@@ -219,7 +222,10 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     connect(m_conversation->detail(), &TrafficDetailWidget::editReplayRequested, this,
             [this] { m_traffic->editReplay(m_conversation->detail()->entry()); });
 
-    resize(DefaultWidthPx, DefaultHeightPx);
+    QSize size(DefaultWidthPx, DefaultHeightPx);
+    if (const QScreen *where = screen())
+        size = size.boundedTo(where->availableGeometry().size() * MaxScreenShare);
+    resize(size);
     restoreWindowState();
     if (SetupFlow::needsSetup(config)) {
         m_startPage->setCurrent(config.fastcgi.toString(), config.script, config.docroot);

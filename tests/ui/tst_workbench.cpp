@@ -22,6 +22,7 @@
 #include <QLineEdit>
 #include <QLocalServer>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -99,6 +100,7 @@ private Q_SLOTS:
     void startPageChecksTheSystemsPools();
     void socketCheckNamesOwnerAndFix();
     void everyIconFollowsTheDarkTheme();
+    void firstWindowFitsTheScreen();
 
 private:
     std::unique_ptr<MainWindow> makeWindow(const Configuration &config);
@@ -450,6 +452,21 @@ void TestWorkbench::everyIconFollowsTheDarkTheme() {
     QVERIFY(startedDark && startedDark->isChecked());
     startedDark->setChecked(false);
     QVERIFY2(light.isEmpty(), qPrintable(light.join(QLatin1String(", "))));
+}
+
+// With no saved geometry the window opens within the screen (1440×900 is more than a common
+// laptop's 1366×768), or at its least size where that is bigger (the offscreen screen, 800 wide).
+void TestWorkbench::firstWindowFitsTheScreen() {
+    auto window = makeWindow(loopback());
+    const QSize room = window->screen()->availableGeometry().size();
+    const QSize least = window->minimumSizeHint();
+    QVERIFY2(window->width() <= qMax(room.width(), least.width()) &&
+                 window->height() <= qMax(room.height(), least.height()),
+             qPrintable(QStringLiteral("%1×%2 on %3×%4")
+                            .arg(window->width())
+                            .arg(window->height())
+                            .arg(room.width())
+                            .arg(room.height())));
 }
 
 QTEST_MAIN(TestWorkbench)
