@@ -2,6 +2,7 @@
 // and launching with flags (e.g. --demo) starts the gateway at once.
 
 #include "config/configuration.h"
+#include "loop/allocatortuning.h"
 #include "mainwindow.h"
 #include "settingsstore.h"
 #include "stallmonitor.h"
@@ -24,6 +25,7 @@ QStringList arguments(int argc, char *argv[]) {
 } // namespace
 
 int main(int argc, char *argv[]) {
+    tuneAllocatorForMessages(); // the engine thread relays large messages: allocatortuning.h
     // --help, --version and bad flags are answered before QApplication, which needs a display.
     const QStringList args = arguments(argc, argv);
     const ConfigurationResult direct = ConfigurationParser::parse(args);

@@ -2,6 +2,7 @@
 
 #include "config/configuration.h"
 #include "engine/engine.h"
+#include "loop/allocatortuning.h"
 #include "loop/enginedispatcher.h"
 
 #include <QAbstractEventDispatcher>
@@ -44,6 +45,7 @@ void onSignal(int) {
 } // namespace
 
 int main(int argc, char *argv[]) {
+    tuneAllocatorForMessages(); // before anything is allocated: see allocatortuning.h
     // The engine runs on this thread: an epoll dispatcher, installed before the application
     // creates Qt's (which scans every socket notifier on every wakeup).
     if (QAbstractEventDispatcher *dispatcher = createEngineEventDispatcher())
