@@ -2,6 +2,7 @@
 
 #include "fastcgicodec.h"
 #include "fastcgierrortext.h"
+#include "websocket/fdstream.h"
 
 #include <QAbstractSocket>
 #include <QIODevice>
@@ -29,6 +30,16 @@ constexpr qsizetype kReadChunkBytes = 256 * 1024;
 // STDERR kept per request; PHP warnings in a loop must not grow memory without bound.
 constexpr qsizetype kMaxStderrBytes = 1024 * 1024;
 constexpr qsizetype kEndRequestBodyBytes = 8;
+
+// The empty STDIN record that ends a request's body (sent after a body passed by reference).
+const QByteArray &endOfStdin() {
+    static const QByteArray record = [] {
+        QByteArray out;
+        FastCgiCodec::appendRecordHeader(out, FastCgi::Stdin, kRequestId, 0);
+        return out;
+    }();
+    return record;
+}
 
 // Looks at the socket itself (not Qt's view of it), so a FIN or RST that arrived while the
 // connection sat idle is seen even before the event loop delivers it.
@@ -92,9 +103,21 @@ FastCgiConnection::FastCgiConnection(QIODevice *device, QObject *parent)
     m_progress.start();
 }
 
+FastCgiConnection::FastCgiConnection(std::unique_ptr<FdStream> stream, QObject *parent)
+    : QObject(parent)
+    , m_stream(std::move(stream))
+    , m_maxResponseBytes(std::numeric_limits<qint64>::max()) {
+    m_stream->setListener(this);
+    m_state = m_stream->isOpen() ? State::Idle : State::Closed;
+    m_progress.start();
+}
+
 FastCgiConnection::~FastCgiConnection() {
     // The device dies with us; its last signals must not reach a half-destroyed object.
-    QObject::disconnect(m_device, nullptr, this, nullptr);
+    if (m_device)
+        QObject::disconnect(m_device, nullptr, this, nullptr);
+    if (m_stream)
+        m_stream->setListener(nullptr);
 }
 
 void FastCgiConnection::setMaxResponseBytes(qint64 bytes) {
@@ -106,6 +129,8 @@ void FastCgiConnection::setAddress(const FastCgiAddress &address) {
 }
 
 bool FastCgiConnection::deviceConnected() const {
+    if (m_stream)
+        return m_stream->isOpen();
     if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
         return socket->state() == QAbstractSocket::ConnectedState;
     if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
@@ -114,6 +139,10 @@ bool FastCgiConnection::deviceConnected() const {
 }
 
 bool FastCgiConnection::isIdleAndAlive() const {
+    if (m_stream) {
+        return m_state == State::Idle && m_stream->isOpen() &&
+               !peerClosedOrTalked(m_stream->descriptor());
+    }
     if (m_state != State::Idle || !deviceConnected() || m_device->bytesAvailable() > 0)
         return false;
     if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
@@ -156,6 +185,16 @@ void FastCgiConnection::writeRequest() {
     m_requestPending = false;
     m_phpTimer.start();
     m_progress.restart();
+    if (m_stream) {
+        const bool ok = writeToStream();
+        m_body = QByteArray();
+        if (m_head.capacity() > kRetainedBufferBytes)
+            m_head = QByteArray();
+        if (!ok)
+            failRequest(PhpOutcome::Unavailable,
+                        QStringLiteral("write failed: the connection is closed"));
+        return;
+    }
     bool ok = m_device->write(m_head) == m_head.size();
     if (ok && !m_body.isEmpty()) {
         const char *data = m_body.constData();
@@ -184,6 +223,56 @@ void FastCgiConnection::writeRequest() {
     if (!ok)
         failRequest(sentAnyBytes() ? PhpOutcome::BadResponse : PhpOutcome::Unavailable,
                     QStringLiteral("write failed: %1").arg(m_device->errorString()));
+}
+
+bool FastCgiConnection::writeToStream() {
+    if (!m_stream->isOpen())
+        return false;
+    if (m_body.isEmpty()) {
+        m_requestBytes = m_head.size();
+        m_stream->write(m_head);
+    } else if (m_body.size() <= FastCgi::MaxContentBytes) {
+        // One STDIN record: its header goes with the params and the body by reference, all in
+        // one gather write.
+        FastCgiCodec::appendRecordHeader(m_head, FastCgi::Stdin, kRequestId,
+                                         quint16(m_body.size()));
+        m_requestBytes = m_head.size() + m_body.size() + endOfStdin().size();
+        m_stream->write(m_head, m_body, endOfStdin());
+    } else {
+        // Records of at most 64 KiB each need a header between every two: encoded with the
+        // params (one copy of the body, as a socket's own buffer would have made).
+        FastCgiCodec::appendStream(m_head, FastCgi::Stdin, kRequestId, m_body);
+        m_requestBytes = m_head.size();
+        m_stream->write(m_head);
+    }
+    // A refused first write sent nothing (safe to retry elsewhere); the failure itself reaches
+    // onStreamClosed() from the event loop.
+    m_bytesSent = m_stream->writeFailed() ? 0 : m_requestBytes - m_stream->bytesToWrite();
+    return true;
+}
+
+void FastCgiConnection::onStreamData(QByteArrayView data) {
+    // As onDeviceReadyRead(): finished() may be emitted at once from here.
+    m_finishDirectly = true;
+    if (m_state == State::Idle)
+        unexpectedBytesWhileIdle();
+    else if (m_state == State::Busy)
+        consume(data);
+    m_finishDirectly = false;
+    if (m_finishedPending) {
+        m_finishedPending = false;
+        emit finished();
+    }
+}
+
+void FastCgiConnection::onStreamDrained() {
+    m_bytesSent = m_requestBytes;
+    m_progress.restart();
+}
+
+void FastCgiConnection::onStreamClosed(ByteStream::CloseReason reason, const QString &detail) {
+    onTransportClosed(
+        reason == ByteStream::CloseReason::EndOfStream ? QStringLiteral("closed by peer") : detail);
 }
 
 void FastCgiConnection::onConnected() {
@@ -224,45 +313,52 @@ void FastCgiConnection::onDeviceReadyRead() {
 
 void FastCgiConnection::onReadyRead() {
     if (m_state == State::Idle && m_device->bytesAvailable() > 0) {
-        // PHP-FPM never speaks unasked; whatever this is, the stream is out of step.
-        m_state = State::Closed;
-        closeDevice();
-        QMetaObject::invokeMethod(
-            this, [this] { emit closed(QStringLiteral("unexpected bytes on an idle connection")); },
-            Qt::QueuedConnection);
+        unexpectedBytesWhileIdle();
         return;
     }
     while (m_state == State::Busy) {
         const qint64 available = m_device->bytesAvailable();
         if (available <= 0)
             break;
-        m_progress.restart();
         m_readBuf.resize(qsizetype(std::min<qint64>(available, kReadChunkBytes)));
         const qint64 got = m_device->read(m_readBuf.data(), m_readBuf.size());
         if (got <= 0)
             break;
-        QByteArrayView data(m_readBuf.constData(), qsizetype(got));
-        while (!data.isEmpty() && m_state == State::Busy) {
-            const auto result = m_records.parse(data);
-            data = data.sliced(result.consumed);
-            if (result.status == FastCgiRecordParser::Status::Error) {
-                failRequest(
-                    PhpOutcome::BadResponse,
-                    QStringLiteral("malformed FastCGI record: %1").arg(m_records.errorString()));
-                return;
-            }
-            if (result.status == FastCgiRecordParser::Status::Incomplete)
-                break;
-            handleRecord(m_records.type(), m_records.requestId(), m_records.content());
-        }
-        if (!data.isEmpty() && m_state == State::Idle) {
-            // Bytes after END_REQUEST: the reply was fine, the connection is not.
-            m_state = State::Closed;
-            closeDevice();
-        }
+        consume(QByteArrayView(m_readBuf.constData(), qsizetype(got)));
     }
     if (m_readBuf.capacity() > kRetainedBufferBytes && m_state != State::Busy)
         m_readBuf = QByteArray();
+}
+
+void FastCgiConnection::unexpectedBytesWhileIdle() {
+    // PHP-FPM never speaks unasked; whatever this is, the stream is out of step.
+    m_state = State::Closed;
+    closeDevice();
+    QMetaObject::invokeMethod(
+        this, [this] { emit closed(QStringLiteral("unexpected bytes on an idle connection")); },
+        Qt::QueuedConnection);
+}
+
+void FastCgiConnection::consume(QByteArrayView data) {
+    m_progress.restart();
+    while (!data.isEmpty() && m_state == State::Busy) {
+        const auto result = m_records.parse(data);
+        data = data.sliced(result.consumed);
+        if (result.status == FastCgiRecordParser::Status::Error) {
+            failRequest(
+                PhpOutcome::BadResponse,
+                QStringLiteral("malformed FastCGI record: %1").arg(m_records.errorString()));
+            return;
+        }
+        if (result.status == FastCgiRecordParser::Status::Incomplete)
+            break;
+        handleRecord(m_records.type(), m_records.requestId(), m_records.content());
+    }
+    if (!data.isEmpty() && m_state == State::Idle) {
+        // Bytes after END_REQUEST: the reply was fine, the connection is not.
+        m_state = State::Closed;
+        closeDevice();
+    }
 }
 
 bool FastCgiConnection::handleRecord(quint8 type, quint16 requestId, QByteArrayView content) {
@@ -428,7 +524,7 @@ QString FastCgiConnection::connectFailedText(const QString &reason) const {
 }
 
 void FastCgiConnection::onTransportClosed(const QString &reason) {
-    if (m_state == State::Busy && m_device->bytesAvailable() > 0)
+    if (m_state == State::Busy && m_device && m_device->bytesAvailable() > 0)
         onReadyRead(); // the reply may be complete in what is still buffered
     switch (m_state) {
     case State::Closed:
@@ -474,7 +570,9 @@ void FastCgiConnection::close() {
 }
 
 void FastCgiConnection::closeDevice() {
-    if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
+    if (m_stream)
+        m_stream->abort();
+    else if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
         socket->abort();
     else if (auto *socket = qobject_cast<QLocalSocket *>(m_device))
         socket->abort();

@@ -4,6 +4,7 @@
 #include "fastcgiaddress.h"
 #include "fastcgirecordparser.h"
 #include "php/phpresponse.h"
+#include "websocket/bytestream.h"
 
 #include <QAbstractSocket>
 #include <QByteArray>
@@ -11,17 +12,22 @@
 #include <QLocalSocket>
 #include <QObject>
 
+#include <memory>
 #include <optional>
 
+class FdStream;
 class QIODevice;
 
-/// One FastCGI connection to PHP-FPM: runs one request at a time over a QIODevice.
+/// One FastCGI connection to PHP-FPM: runs one request at a time over a QIODevice or over a
+/// connected socket descriptor (FdStream).
 ///
 /// The device may still be connecting (QTcpSocket, QLocalSocket): the request is written
 /// once it is connected. Any other open QIODevice is taken as connected, so tests can hand
-/// it canned bytes. After any failure the connection is Closed for good; with keep-conn it
-/// returns to Idle after END_REQUEST.
-class FastCgiConnection final : public QObject {
+/// it canned bytes. The stream is connected already: requests go from the caller's buffers
+/// straight to the kernel, replies are parsed from the thread's read block, with no socket
+/// buffers of Qt's in between. After any failure the connection is Closed for good; with
+/// keep-conn it returns to Idle after END_REQUEST.
+class FastCgiConnection final : public QObject, private ByteStream::Listener {
     Q_OBJECT
 public:
     enum class State {
@@ -33,10 +39,14 @@ public:
 
     /// Takes ownership of `device` (reparents it to this object).
     explicit FastCgiConnection(QIODevice *device, QObject *parent = nullptr);
+    /// Over a connected stream (Idle at once); takes it.
+    explicit FastCgiConnection(std::unique_ptr<FdStream> stream, QObject *parent = nullptr);
     ~FastCgiConnection() override;
 
     State state() const { return m_state; }
+    /// The QIODevice it runs over; null over a stream.
     QIODevice *device() const { return m_device; }
+    bool overStream() const { return m_stream != nullptr; }
 
     /// STDOUT bytes (CGI headers and body) accepted per reply: a reply that passes it fails at
     /// once with BadResponse and the connection is closed, so no reply is ever cut short
@@ -84,6 +94,12 @@ private:
     void onConnected();
     void onDeviceReadyRead();
     void onReadyRead();
+    void consume(QByteArrayView data);
+    void unexpectedBytesWhileIdle();
+    void onStreamData(QByteArrayView data) override;
+    void onStreamDrained() override;
+    void onStreamClosed(ByteStream::CloseReason reason, const QString &detail) override;
+    bool writeToStream();
     void flushDevice();
     void onBytesWritten(qint64 bytes);
     void onTransportClosed(const QString &reason);
@@ -97,7 +113,8 @@ private:
     void emitFinishedLater();
     bool deviceConnected() const;
 
-    QIODevice *m_device;
+    QIODevice *m_device = nullptr;
+    std::unique_ptr<FdStream> m_stream;
     State m_state = State::Connecting;
     bool m_keepConn = false;
     bool m_requestPending = false; // start() called, bytes not yet handed to the device
@@ -106,7 +123,8 @@ private:
     bool m_finishedPending = false; // finished() due at the end of onDeviceReadyRead()
     int m_requestCount = 0;
     qint64 m_bytesSent = 0;
-    qint64 m_stdoutBytes = 0; // of the current request
+    qint64 m_requestBytes = 0; // of the current request, over a stream
+    qint64 m_stdoutBytes = 0;  // of the current request
     qint64 m_maxResponseBytes;
     std::optional<FastCgiAddress> m_address;
     // The socket's last error, for the connect-failure text; unset: none reported.

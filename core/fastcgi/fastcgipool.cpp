@@ -2,7 +2,9 @@
 
 #include "fastcgiconnection.h"
 #include "fastcgierrortext.h"
+#include "websocket/fdstream.h"
 
+#include <QFile>
 #include <QLocalSocket>
 #include <QTcpSocket>
 
@@ -14,6 +16,16 @@ namespace {
 // that a timeout fires at most ~25% late, rarely enough to cost nothing when idle.
 constexpr int kMaxSweepIntervalMs = 250;
 constexpr int kMinSweepIntervalMs = 10;
+
+// The run-time fallback: WSGATE_FASTCGI_TRANSPORT=qt keeps every unix connection on QLocalSocket
+// (read when a connection opens, so a test can switch it).
+bool unixStreamsEnabled() {
+#ifdef Q_OS_UNIX
+    return qgetenv("WSGATE_FASTCGI_TRANSPORT") != "qt";
+#else
+    return false;
+#endif
+}
 
 } // namespace
 
@@ -136,15 +148,26 @@ FastCgiConnection *FastCgiPool::takeIdleConnection() {
 }
 
 FastCgiConnection *FastCgiPool::openConnection() {
-    QIODevice *device = nullptr;
-    if (m_options.address.kind == FastCgiAddress::Kind::Unix) {
-        device = new QLocalSocket;
-    } else {
-        auto *tcp = new QTcpSocket;
-        tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        device = tcp;
+    FastCgiConnection *connection = nullptr;
+    if (m_options.address.kind == FastCgiAddress::Kind::Unix && unixStreamsEnabled()) {
+        // A connect to a unix socket completes at once or fails at once. Connected: the
+        // request goes straight to the kernel (no QLocalSocket buffers, no FIONREAD per read).
+        // Not: QLocalSocket tries again, waits on a full backlog and names the error.
+        if (std::unique_ptr<FdStream> stream =
+                FdStream::connectUnix(QFile::encodeName(m_options.address.path)))
+            connection = new FastCgiConnection(std::move(stream), this);
     }
-    auto *connection = new FastCgiConnection(device, this);
+    if (!connection) {
+        QIODevice *device = nullptr;
+        if (m_options.address.kind == FastCgiAddress::Kind::Unix) {
+            device = new QLocalSocket;
+        } else {
+            auto *tcp = new QTcpSocket;
+            tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+            device = tcp;
+        }
+        connection = new FastCgiConnection(device, this);
+    }
     connection->setMaxResponseBytes(m_options.maxResponseBytes);
     connection->setAddress(m_options.address);
     connect(connection, &FastCgiConnection::finished, this,

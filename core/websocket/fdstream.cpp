@@ -18,6 +18,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace {
@@ -26,6 +27,8 @@ namespace {
 constexpr qint64 kMaxReadBytesPerActivation = 256 * 1024;
 // Buffers handed to one sendmsg() when flushing the queue.
 constexpr int kMaxIovecs = 64;
+// Parts handed to one write() call.
+constexpr int kMaxSendParts = 3;
 
 void readAddress(int fd, bool peer, QHostAddress &address, quint16 &port) {
     sockaddr_storage ss{};
@@ -70,6 +73,30 @@ std::unique_ptr<FdStream> FdStream::adopt(int fd) {
     const int one = 1;
     (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return std::unique_ptr<FdStream>(new FdStream(fd));
+}
+
+std::unique_ptr<FdStream> FdStream::connectUnix(const QByteArray &path) {
+    sockaddr_un address{};
+    if (path.isEmpty() || size_t(path.size()) >= sizeof address.sun_path) {
+        errno = ENAMETOOLONG;
+        return nullptr;
+    }
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, path.constData(), size_t(path.size()));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return nullptr;
+    int rc;
+    do {
+        rc = ::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        const int error = errno;
+        ::close(fd);
+        errno = error;
+        return nullptr;
+    }
+    return adopt(fd);
 }
 
 FdStream::FdStream(int fd)
@@ -146,8 +173,23 @@ void FdStream::write(const QByteArray &head, const QByteArray &body) {
     send(parts, 2);
 }
 
+void FdStream::write(const QByteArray &head, const QByteArray &body, const QByteArray &tail) {
+    if (m_fd < 0 || m_writeFailed || m_writeClosed)
+        return;
+    if (!m_queue.isEmpty()) {
+        for (const QByteArray *part : {&head, &body, &tail}) {
+            if (!part->isEmpty())
+                enqueue(*part, 0);
+        }
+        return;
+    }
+    const QByteArray parts[3] = {head, body, tail};
+    send(parts, 3);
+}
+
 void FdStream::send(const QByteArray *parts, int count) {
-    iovec iov[2];
+    Q_ASSERT(count <= kMaxSendParts);
+    iovec iov[kMaxSendParts];
     int k = 0;
     for (int i = 0; i < count; ++i) {
         if (parts[i].isEmpty())
@@ -366,6 +408,10 @@ FdStream::FdStream(int fd)
 FdStream::~FdStream() = default;
 void FdStream::write(const QByteArray &) {}
 void FdStream::write(const QByteArray &, const QByteArray &) {}
+void FdStream::write(const QByteArray &, const QByteArray &, const QByteArray &) {}
+std::unique_ptr<FdStream> FdStream::connectUnix(const QByteArray &) {
+    return nullptr;
+}
 void FdStream::setReadingPaused(bool) {}
 void FdStream::shutdownWrite() {}
 void FdStream::abort() {}

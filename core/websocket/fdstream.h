@@ -19,10 +19,20 @@ public:
     /// Takes ownership of `fd`, an accepted and connected socket (closed on failure too): sets
     /// O_NONBLOCK and TCP_NODELAY, reads both addresses once, starts reading.
     static std::unique_ptr<FdStream> adopt(int fd);
+    /// Connects to the unix stream socket at `path` without waiting: a stream when the connect
+    /// completed at once (it does whenever the listener's backlog has room), else nullptr with
+    /// errno set (ENOENT, ECONNREFUSED, EACCES, EAGAIN when the backlog is full, ENAMETOOLONG),
+    /// so the caller can fall back to a socket that waits and names the error.
+    static std::unique_ptr<FdStream> connectUnix(const QByteArray &path);
     ~FdStream() override;
 
     void write(const QByteArray &data) override;
     void write(const QByteArray &head, const QByteArray &body) override;
+    /// Three parts in one gather write (a FastCGI request: params, the body by reference, the
+    /// record that ends STDIN).
+    void write(const QByteArray &head, const QByteArray &body, const QByteArray &tail);
+    /// A write was refused by the kernel (reported to the listener from the event loop).
+    bool writeFailed() const { return m_writeFailed; }
     qint64 bytesToWrite() const override { return m_queuedBytes; }
     void setReadingPaused(bool paused) override;
     void shutdownWrite() override;

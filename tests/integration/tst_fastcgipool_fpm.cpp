@@ -4,6 +4,7 @@
 
 #include <QCryptographicHash>
 #include <QElapsedTimer>
+#include <QLocalSocket>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -70,6 +71,7 @@ private slots:
     void deadlineEndsAHandlerThatPrintsADotASecond();
     void replyOverTheCapIsBadResponse();
     void timeoutMidStdoutReportsWhatCame();
+    void unixConnectionsBypassQLocalSocket();
 };
 
 void TestFastCgiPoolFpm::echoRoundTrip_data() {
@@ -363,6 +365,36 @@ void TestFastCgiPoolFpm::timeoutMidStdoutReportsWhatCame() {
     QCOMPARE(join, QByteArray("room1"));
     QVERIFY2(r.stderrData.contains("partial-stderr-line"), r.stderrData.constData());
     QVERIFY(r.body.isEmpty());
+}
+
+// The pool's unix connections go over FdStream unless WSGATE_FASTCGI_TRANSPORT=qt asks for
+// QLocalSocket (CTest runs this whole file a second time that way).
+void TestFastCgiPoolFpm::unixConnectionsBypassQLocalSocket() {
+    PhpFpmFixture fpm;
+    WSGATE_START_PHP_FPM(fpm);
+    if (!fpm.fastcgiAddress().startsWith(QStringLiteral("unix:")))
+        QSKIP("the fixture listens on TCP here");
+    const bool qtSockets = qgetenv("WSGATE_FASTCGI_TRANSPORT") == "qt";
+    const QByteArray saved = qgetenv("WSGATE_FASTCGI_TRANSPORT");
+    for (const bool asQt : {qtSockets, !qtSockets}) {
+        if (asQt)
+            qputenv("WSGATE_FASTCGI_TRANSPORT", "qt");
+        else
+            qunsetenv("WSGATE_FASTCGI_TRANSPORT");
+        FastCgiPool pool(optionsFor(fpm));
+        Results results;
+        submit(pool, results, phpRequest(QStringLiteral("fcgi_echo.php"), {}, "which way"));
+        QTRY_COMPARE(results.responses.size(), 1);
+        QVERIFY2(results.responses[0].outcome == PhpOutcome::Ok,
+                 qPrintable(results.responses[0].error));
+        QCOMPARE(results.responses[0].body, QByteArray("which way"));
+        QCOMPARE(pool.stats().idle, 1);
+        QCOMPARE(pool.findChildren<QLocalSocket *>().size(), asQt ? 1 : 0);
+    }
+    if (saved.isNull())
+        qunsetenv("WSGATE_FASTCGI_TRANSPORT");
+    else
+        qputenv("WSGATE_FASTCGI_TRANSPORT", saved);
 }
 
 WSGATE_TEST_MAIN(TestFastCgiPoolFpm)
