@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Gateway variants side by side: the gateway's own CPU per message, interleaved in one run.
+#
+#   scripts/bench-ab.sh 'LABEL=[ENV=VALUE ...] [path/to/wsgated]' ...
+#
+# e.g.  scripts/bench-ab.sh 'qlocalsocket=WSGATE_FASTCGI_TRANSPORT=qt' 'fdstream='
+#       scripts/bench-ab.sh 'before=/tmp/old/wsgated' 'after='
+#
+# A variant without a binary runs build-bench's wsgated (built Release like scripts/bench.sh
+# unless BENCH_SKIP_BUILD=1). For each point (AB_POINTS, "CONNS:SIZE:FPM_WORKERS:POOL" each)
+# and each of AB_ROUNDS rounds (3), every variant in turn gets a fresh wsgated on one private
+# php-fpm per worker count and the same round-trip load (bench/wsload, AB_DURATION s after a 1 s
+# warm-up run), and raw PHP-FPM (bench/fcgiload, the epoll client) is measured in the same round.
+# The gateway's CPU is read from /proc/PID/stat around the measured run only. Throughput on a
+# 2-core machine shared with PHP and the load tools moves ±15 % from run to run; CPU per message
+# moves much less, which is why this script exists. Prints a Markdown table of medians.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
+DUR=${AB_DURATION:-5}
+ROUNDS=${AB_ROUNDS:-3}
+POINTS=${AB_POINTS:-"16:64:4:4 16:16384:32:8 4:102400:32:8"}
+FPM=${BENCH_FPM:-$(command -v php-fpm8.2 || command -v php-fpm || echo /usr/sbin/php-fpm8.2)}
+(($# >= 1)) || { echo "usage: $0 'LABEL=[ENV=VALUE ...] [wsgated]' ..." >&2; exit 2; }
+for variant in "$@"; do
+    label=${variant%%=*}
+    [[ $variant == *=* && -n $label && $label != *[[:space:]]* ]] ||
+        { echo "bench-ab: '$variant': expected LABEL=..., a label without spaces" >&2; exit 2; }
+done
+
+say() { printf '%s\n' "$*" >&2; }
+if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+    say "== building Release in $BUILD"
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWSGATE_BUILD_GUI=OFF \
+        -DWSGATE_BUILD_TESTS=OFF >/dev/null
+    cmake --build "$BUILD" -j2 --target wsgated wsload fcgiload >/dev/null
+fi
+TICK_MS=$((1000 / $(getconf CLK_TCK)))
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
+cpu_ms() { awk -v t="$TICK_MS" '{ print ($14 + $15) * t }' "/proc/$1/stat"; }
+
+# shellcheck source=scripts/bench-fpm.sh
+source "$ROOT/scripts/bench-fpm.sh"
+bench_start_fpm wsgate-ab 4
+RESULTS=$TMP/results
+: >"$RESULTS"
+
+run_variant() { # spec conns size pool → "rate cpu_us_per_msg"
+    local spec=${1#*=} conns=$2 size=$3 pool=$4 envs=() bin=$BUILD/app/wsgated word port r c0 c1
+    for word in $spec; do
+        if [[ $word == *=* ]]; then envs+=("$word"); else bin=$word; fi
+    done
+    env ${envs[@]+"${envs[@]}"} "$bin" --listen 127.0.0.1:0 --push-listen 127.0.0.1:0 \
+        --fastcgi "unix:$SOCK" --script "$SCRIPT" --fastcgi-pool "$pool" 2>"$TMP/gw.log" &
+    GW_PID=$!
+    for _ in $(seq 100); do
+        port=$(sed -n 's#.*listening on ws://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$TMP/gw.log")
+        [[ -n $port ]] && break
+        sleep 0.1
+    done
+    [[ -n $port ]] || { cat "$TMP/gw.log" >&2; exit 1; }
+    "$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration 1 --warmup 0 \
+        --connections "$conns" --size "$size" >/dev/null
+    c0=$(cpu_ms "$GW_PID")
+    r=$("$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration "$DUR" --warmup 0 \
+        --connections "$conns" --size "$size" | grep '^RESULT')
+    c1=$(cpu_ms "$GW_PID")
+    kill "$GW_PID"
+    wait "$GW_PID" 2>/dev/null || true
+    GW_PID=
+    LC_ALL=C awk -v r="$(field rate "$r")" -v m="$(field msgs "$r")" -v c=$((c1 - c0)) \
+        'BEGIN { printf "%.0f %.1f\n", r, (m > 0 ? c * 1000 / m : 0) }'
+}
+
+workers_now=4
+for point in $POINTS; do
+    IFS=: read -r conns size workers pool <<<"$point"
+    if ((workers != workers_now)); then
+        bench_restart_fpm "$workers"
+        workers_now=$workers
+    fi
+    for round in $(seq "$ROUNDS"); do
+        raw=$("$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
+            --duration "$DUR" --warmup 1 --connections "$conns" --size "$size" | grep '^RESULT')
+        echo "$point raw $(field rate "$raw") 0" >>"$RESULTS"
+        for variant in "$@"; do
+            out=$(run_variant "$variant" "$conns" "$size" "$pool")
+            say "   $point round $round ${variant%%=*}: $out msg/s, µs/msg"
+            echo "$point ${variant%%=*} $out" >>"$RESULTS"
+        done
+    done
+done
+
+echo "# Gateway variants, interleaved ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ))"
+echo
+echo "Medians of $ROUNDS rounds, ${DUR} s each; raw = PHP-FPM over FastCGI (bench/fcgiload, epoll client) in the same rounds."
+echo
+echo "| connections × size, FPM workers, pool | variant | msg/s | / raw | gateway CPU µs per message |"
+echo "|---|---|---:|---:|---:|"
+for point in $POINTS; do
+    IFS=: read -r conns size workers pool <<<"$point"
+    rawm=$(awk -v p="$point" '$1 == p && $2 == "raw" { print $3 }' "$RESULTS" | median)
+    for variant in "$@"; do
+        label=${variant%%=*}
+        rate=$(awk -v p="$point" -v l="$label" '$1 == p && $2 == l { print $3 }' "$RESULTS" | median)
+        cpu=$(awk -v p="$point" -v l="$label" '$1 == p && $2 == l { print $4 }' "$RESULTS" | median)
+        LC_ALL=C printf '| %s × %s B, %s, %s | %s | %.0f | %.2f | %.1f |\n' "$conns" "$size" \
+            "$workers" "$pool" "$label" "$rate" "$(awk -v a="$rate" -v b="$rawm" 'BEGIN { print (b > 0 ? a / b : 0) }')" "$cpu"
+    done
+done
