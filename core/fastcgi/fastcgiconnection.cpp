@@ -270,6 +270,12 @@ void FastCgiConnection::onStreamDrained() {
     m_progress.restart();
 }
 
+void FastCgiConnection::onStreamWriteProgress() {
+    // A large body that PHP-FPM reads slowly is progress, not a stall for the read timeout.
+    m_bytesSent = m_requestBytes - m_stream->bytesToWrite();
+    m_progress.restart();
+}
+
 void FastCgiConnection::onStreamClosed(ByteStream::CloseReason reason, const QString &detail) {
     onTransportClosed(
         reason == ByteStream::CloseReason::EndOfStream ? QStringLiteral("closed by peer") : detail);

@@ -98,6 +98,7 @@ private:
     void unexpectedBytesWhileIdle();
     void onStreamData(QByteArrayView data) override;
     void onStreamDrained() override;
+    void onStreamWriteProgress() override;
     void onStreamClosed(ByteStream::CloseReason reason, const QString &detail) override;
     bool writeToStream();
     void flushDevice();

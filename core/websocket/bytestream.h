@@ -29,6 +29,8 @@ public:
         virtual void onStreamData(QByteArrayView data) = 0;
         /// bytesToWrite() dropped to zero after having been above zero.
         virtual void onStreamDrained() {}
+        /// Queued bytes went to the kernel, and more are still queued (progress on a long write).
+        virtual void onStreamWriteProgress() {}
         /// The stream is gone (peer closed or an error); no callback follows this one.
         virtual void onStreamClosed(CloseReason reason, const QString &detail) = 0;
     };

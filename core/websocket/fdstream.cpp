@@ -270,9 +270,17 @@ void FdStream::flushQueue() {
 void FdStream::onWritable() {
     if (m_fd < 0)
         return;
+    const qint64 queuedBefore = m_queuedBytes;
     flushQueue();
-    if (m_fd < 0 || m_writeFailed || !m_queue.isEmpty())
+    if (m_fd < 0 || m_writeFailed)
         return;
+    if (!m_queue.isEmpty()) {
+        if (m_listener && m_queuedBytes < queuedBefore) {
+            DeleteGuard guard(m_deleted);
+            m_listener->onStreamWriteProgress();
+        }
+        return;
+    }
     m_queue = QList<QByteArray>(); // an idle stream holds no list storage
     dropWriteNotifier();
     if (m_shutdownPending) {

@@ -127,6 +127,8 @@ public:
         return out;
     }
 
+    ssize_t recvSome(char *out, size_t size) const { return ::recv(m_php, out, size, 0); }
+
     std::unique_ptr<FastCgiConnection> connection;
 
 private:
@@ -322,6 +324,35 @@ private slots:
         const PhpResponse r = c.takeResponse();
         QCOMPARE(r.outcome, PhpOutcome::BadResponse);
         QVERIFY2(r.error.contains("1000-byte response cap"), qPrintable(r.error));
+    }
+
+    void aBodyReadSlowlyKeepsMakingProgress() {
+        // PHP-FPM taking a large body a little at a time: each step the kernel takes is
+        // progress, so the pool's read timeout (measured from the last progress) does not fire
+        // while the body is still moving.
+        Pair pair;
+        QVERIFY(pair.ok());
+        FastCgiConnection &c = *pair.connection;
+        const QByteArray body = pattern(4 * 1024 * 1024);
+        QVERIFY(c.start(request(body), true));
+        QElapsedTimer started;
+        started.start();
+        qint64 longestQuietMs = 0;
+        qint64 received = 0;
+        char chunk[32768];
+        while (received < body.size() && started.elapsed() < 20000) {
+            QTest::qWait(20);
+            const ssize_t n = pair.recvSome(chunk, sizeof chunk);
+            if (n > 0)
+                received += n;
+            QCoreApplication::processEvents(); // the stream refills what was taken
+            if (received < body.size() * 3 / 4)
+                longestQuietMs = std::max(longestQuietMs, c.msSinceProgress());
+        }
+        QVERIFY(received >= body.size());
+        QVERIFY(started.elapsed() > 1000); // it really was slow: over a hundred steps
+        QVERIFY2(longestQuietMs < 1000, qPrintable(QString::number(longestQuietMs)));
+        QVERIFY(c.sentAnyBytes());
     }
 
     void connectUnixReportsWhyItCouldNot() {
