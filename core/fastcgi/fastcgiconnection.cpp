@@ -185,16 +185,18 @@ void FastCgiConnection::writeRequest() {
     m_requestPending = false;
     m_phpTimer.start();
     m_progress.restart();
-    if (m_stream) {
-        const bool ok = writeToStream();
-        m_body = QByteArray();
-        if (m_head.capacity() > kRetainedBufferBytes)
-            m_head = QByteArray();
-        if (!ok)
-            failRequest(PhpOutcome::Unavailable,
-                        QStringLiteral("write failed: the connection is closed"));
-        return;
-    }
+    const bool ok = m_stream ? writeToStream() : writeToDevice();
+    m_body = QByteArray();
+    if (m_head.capacity() > kRetainedBufferBytes)
+        m_head = QByteArray();
+    if (!ok)
+        failRequest(sentAnyBytes() ? PhpOutcome::BadResponse : PhpOutcome::Unavailable,
+                    QStringLiteral("write failed: %1")
+                        .arg(m_stream ? QStringLiteral("the connection is closed")
+                                      : m_device->errorString()));
+}
+
+bool FastCgiConnection::writeToDevice() {
     bool ok = m_device->write(m_head) == m_head.size();
     if (ok && !m_body.isEmpty()) {
         const char *data = m_body.constData();
@@ -213,16 +215,11 @@ void FastCgiConnection::writeRequest() {
             ok = m_device->write(header, FastCgi::HeaderBytes) == FastCgi::HeaderBytes;
         }
     }
-    m_body = QByteArray();
-    if (m_head.capacity() > kRetainedBufferBytes)
-        m_head = QByteArray();
     // Hand the bytes to the kernel now rather than on the next event-loop turn: saves a
     // round trip through the loop (and a notifier toggle) per request.
     if (ok)
         flushDevice();
-    if (!ok)
-        failRequest(sentAnyBytes() ? PhpOutcome::BadResponse : PhpOutcome::Unavailable,
-                    QStringLiteral("write failed: %1").arg(m_device->errorString()));
+    return ok;
 }
 
 bool FastCgiConnection::writeToStream() {
@@ -258,11 +255,7 @@ void FastCgiConnection::onStreamData(QByteArrayView data) {
         unexpectedBytesWhileIdle();
     else if (m_state == State::Busy)
         consume(data);
-    m_finishDirectly = false;
-    if (m_finishedPending) {
-        m_finishedPending = false;
-        emit finished();
-    }
+    endFinishingDirectly();
 }
 
 void FastCgiConnection::onStreamDrained() {
@@ -310,6 +303,10 @@ void FastCgiConnection::onDeviceReadyRead() {
     // from inside start() (and so never inside the pool's submit()).
     m_finishDirectly = true;
     onReadyRead();
+    endFinishingDirectly();
+}
+
+void FastCgiConnection::endFinishingDirectly() {
     m_finishDirectly = false;
     if (m_finishedPending) {
         m_finishedPending = false;

@@ -101,6 +101,8 @@ private:
     void onStreamWriteProgress() override;
     void onStreamClosed(ByteStream::CloseReason reason, const QString &detail) override;
     bool writeToStream();
+    bool writeToDevice();
+    void endFinishingDirectly(); // finished() held back by m_finishDirectly, emitted now
     void flushDevice();
     void onBytesWritten(qint64 bytes);
     void onTransportClosed(const QString &reason);
