@@ -9,6 +9,7 @@
 #include <QTcpSocket>
 
 #include <algorithm>
+#include <limits>
 
 namespace {
 
@@ -41,7 +42,8 @@ FastCgiPool::FastCgiPool(FastCgiPoolOptions options, QObject *parent)
         std::min({m_options.connectTimeoutMs, m_options.readTimeoutMs, m_options.idleTimeoutMs});
     if (m_options.deadlineMs > 0)
         shortest = std::min(shortest, m_options.deadlineMs);
-    m_sweepTimer.setInterval(std::clamp(shortest / 4, kMinSweepIntervalMs, kMaxSweepIntervalMs));
+    m_sweepIntervalMs = std::clamp(shortest / 4, kMinSweepIntervalMs, kMaxSweepIntervalMs);
+    m_sweepTimer.setInterval(m_sweepIntervalMs);
     connect(&m_sweepTimer, &QTimer::timeout, this, &FastCgiPool::sweep);
 }
 
@@ -285,10 +287,28 @@ void FastCgiPool::sweep() {
 }
 
 void FastCgiPool::updateSweepTimer() {
-    if (m_slots.empty())
+    if (m_slots.empty()) {
         m_sweepTimer.stop();
-    else if (!m_sweepTimer.isActive())
-        m_sweepTimer.start();
+        return;
+    }
+    // While requests run, every sweep interval. With every connection idle nothing can time
+    // out before the quietest of them reaches the idle timeout: one wake-up, then.
+    qint64 quietest = -1;
+    for (const Slot &slot : m_slots) {
+        if (slot.job || slot.connection->state() != FastCgiConnection::State::Idle) {
+            quietest = -1;
+            break;
+        }
+        quietest = std::max(quietest, slot.connection->msSinceProgress());
+    }
+    if (quietest < 0) {
+        if (!m_sweepTimer.isActive() || m_sweepTimer.interval() != m_sweepIntervalMs)
+            m_sweepTimer.start(m_sweepIntervalMs);
+        return;
+    }
+    const qint64 wait =
+        std::max<qint64>(m_options.idleTimeoutMs - quietest + 1, kMinSweepIntervalMs);
+    m_sweepTimer.start(int(std::min<qint64>(wait, std::numeric_limits<int>::max())));
 }
 
 void FastCgiPool::replyLater(Callback done, PhpResponse response) {

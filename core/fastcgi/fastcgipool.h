@@ -69,6 +69,7 @@ private:
     FairQueue<Job> m_queue;
     std::vector<Slot> m_slots; // small: at most maxConnections
     QTimer m_sweepTimer;
+    int m_sweepIntervalMs = 0; // while any request runs; single waits while all are idle
     bool m_pumping = false;
     Ticket m_lastTicket = 0;
 };

@@ -148,10 +148,7 @@ void HttpServer::setAuthorizer(Authorizer authorizer) {
 }
 
 bool HttpServer::listen(const QHostAddress &address, quint16 port) {
-    if (!m_server->listen(address, port))
-        return false;
-    m_sweepTimer->start();
-    return true;
+    return m_server->listen(address, port); // the sweep runs while there are connections
 }
 
 void HttpServer::close() {
@@ -199,8 +196,6 @@ void HttpServer::onNewConnection() {
 
 void HttpServer::adopt(QTcpSocket *socket, const QByteArray &alreadyRead) {
     socket->setParent(m_server); // as if this server had accepted it
-    if (!m_sweepTimer->isActive())
-        m_sweepTimer->start();
     accept(socket, alreadyRead);
 }
 
@@ -234,6 +229,8 @@ void HttpServer::accept(QTcpSocket *socket, const QByteArray &alreadyRead) {
     }
     Connection &ref = *c;
     m_connections.emplace(socket, std::move(c));
+    if (!m_sweepTimer->isActive())
+        m_sweepTimer->start();
     if (full) {
         ref.refused = true;
         ++m_refusedCount;
@@ -301,6 +298,8 @@ void HttpServer::markDead(Connection &c) {
             m_connections.erase(found);
             socket->disconnect(this);
             socket->deleteLater();
+            if (m_connections.empty())
+                m_sweepTimer->stop(); // nothing to time out: no wake-ups while idle
         },
         Qt::QueuedConnection);
 }
