@@ -41,7 +41,7 @@ Gateway::Gateway(const Settings &settings, PhpBackend *backend, TrafficLog *log,
     m_sweep = new KeepAliveSweep(
         {settings.pingIntervalSec, settings.closeGraceMs, settings.fragmentTimeoutMs},
         m_outbox.get(), m_recorder, this);
-    m_sweep->setTickHook([this](qint64 now) { onTick(now); });
+    m_sweep->setTickHook([this](qint64 now) { return onTick(now); });
     m_outbox->setClosingWatcher([this](ClientSession &s) { m_sweep->watchClosing(&s); });
     m_outbox->setAborter([this](ClientSession &s) {
         QMetaObject::invokeMethod(
@@ -55,6 +55,7 @@ Gateway::Gateway(const Settings &settings, PhpBackend *backend, TrafficLog *log,
 
     m_front = new WebSocketFront(settings.front, m_recorder, budget, this);
     m_front->setSessionCount([this] { return m_registry->size(); });
+    m_front->setHandshakeWatcher([this] { m_sweep->requestTick(); });
     m_front->setOpenHandler(
         [this](const QByteArray &id, std::shared_ptr<const PhpParamBlock> cgi,
                std::function<void(const OpenDecision &)> done) {
@@ -339,10 +340,12 @@ void Gateway::publishSnapshot() {
     m_snapshot = std::move(snap);
 }
 
-void Gateway::onTick(qint64 now) {
+bool Gateway::onTick(qint64 now) {
     m_front->sweep(now);
     if (m_stopping)
         maybeFinishStop();
+    // Handshakes and the stop drain have deadlines of their own, checked on every tick.
+    return m_front->handshakeCount() > 0 || m_stopping;
 }
 
 void Gateway::stop() {
@@ -350,6 +353,7 @@ void Gateway::stop() {
         return;
     m_stopping = true;
     m_stopTimer.start();
+    m_sweep->requestTick();
     m_front->close();
     // Queued messages will not reach PHP: said in the log, counted as "shutdown".
     m_bridge->dropAllQueued();

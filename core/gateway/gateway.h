@@ -110,7 +110,7 @@ private:
     void sessionClosed(ClientSession *session, const WebSocketCloseInfo &info) override;
 
     void onUpgrade(WebSocketFront::Upgrade &&upgrade);
-    void onTick(qint64 nowMs);
+    bool onTick(qint64 nowMs); // true: tick again next second
     void publishSnapshot();
     void maybeFinishStop();
 

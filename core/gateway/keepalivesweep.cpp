@@ -19,6 +19,16 @@ constexpr int MinLookSec = 1;
 constexpr int MaxLookSec = 15;
 constexpr int LookSecWithoutPings = 5; // fragment and close deadlines only
 constexpr int CloseCodePolicyViolated = 1008;
+// With nothing due, still tick this often: the hook's chores (forgetting idle per-address rate
+// buckets) and a bound on how long a mistaken lower bound could hold a deadline back.
+constexpr int MaxQuietTicks = 60;
+
+int bucketsFor(const KeepAliveSweep::Settings &settings) {
+    const int lookSec = settings.pingIntervalSec > 0
+                            ? std::clamp(settings.pingIntervalSec / 4, MinLookSec, MaxLookSec)
+                            : LookSecWithoutPings;
+    return lookSec * 1000 / TickMs;
+}
 
 } // namespace
 
@@ -27,13 +37,11 @@ KeepAliveSweep::KeepAliveSweep(const Settings &settings, Outbox *outbox, Traffic
     : QObject(parent)
     , m_settings(settings)
     , m_outbox(outbox)
-    , m_recorder(recorder) {
-    const int lookSec = settings.pingIntervalSec > 0
-                            ? std::clamp(settings.pingIntervalSec / 4, MinLookSec, MaxLookSec)
-                            : LookSecWithoutPings;
-    m_buckets.resize(size_t(lookSec * 1000 / TickMs));
-    m_timer.setInterval(TickMs);
-    m_timer.setTimerType(Qt::CoarseTimer);
+    , m_recorder(recorder)
+    , m_schedule(bucketsFor(settings), TickMs, MaxQuietTicks)
+    , m_buckets(size_t(m_schedule.bucketCount())) {
+    m_timer.setSingleShot(true);
+    m_timer.setTimerType(Qt::PreciseTimer); // never early: a tick early would miss its due
     connect(&m_timer, &QTimer::timeout, this, &KeepAliveSweep::tick);
 }
 
@@ -43,11 +51,35 @@ qint64 KeepAliveSweep::nowMs() {
 }
 
 void KeepAliveSweep::start() {
-    m_timer.start();
+    if (m_running)
+        return;
+    m_running = true;
+    m_schedule.restart(nowMs());
+    m_hookWantsTicks = true; // once, to learn what the hook watches
+    arm();
 }
 
 void KeepAliveSweep::stop() {
+    m_running = false;
     m_timer.stop();
+    m_armed = -1;
+}
+
+void KeepAliveSweep::requestTick() {
+    m_tickRequested = true;
+    arm();
+}
+
+void KeepAliveSweep::arm() {
+    if (!m_running)
+        return;
+    const qint64 now = nowMs();
+    const bool everyTick = m_tickRequested || m_hookWantsTicks || !m_closing.isEmpty();
+    const qint64 tick = m_schedule.next(now, everyTick);
+    if (m_armed >= 0 && m_armed <= tick)
+        return;
+    m_armed = tick;
+    m_timer.start(int(std::max<qint64>(0, m_schedule.timeOf(tick) - now)));
 }
 
 void KeepAliveSweep::add(ClientSession *s) {
@@ -57,6 +89,8 @@ void KeepAliveSweep::add(ClientSession *s) {
     Bucket &bucket = m_buckets[size_t(s->sweepBucket)];
     s->sweepSlot = int(bucket.size());
     bucket.push_back({s, 0}); // due now: looked at on the bucket's next tick
+    m_schedule.lower(s->sweepBucket, 0);
+    arm();
 }
 
 void KeepAliveSweep::remove(ClientSession *s) {
@@ -74,33 +108,49 @@ void KeepAliveSweep::remove(ClientSession *s) {
 }
 
 void KeepAliveSweep::setDue(ClientSession *s, qint64 dueMs) {
-    if (s->sweepSlot >= 0)
-        m_buckets[size_t(s->sweepBucket)][size_t(s->sweepSlot)].dueMs = dueMs;
+    if (s->sweepSlot < 0)
+        return;
+    m_buckets[size_t(s->sweepBucket)][size_t(s->sweepSlot)].dueMs = dueMs;
+    m_schedule.lower(s->sweepBucket, dueMs);
 }
 
 void KeepAliveSweep::watchClosing(ClientSession *s) {
     m_closing.insert(s);
+    arm();
 }
 
 void KeepAliveSweep::tick() {
     const qint64 now = nowMs();
-    if (m_hook)
-        m_hook(now);
+    const qint64 tickNo = m_armed;
+    if (tickNo < 0)
+        return;
+    m_armed = -1;
+    m_tickRequested = false;
+    m_schedule.handled(tickNo);
+    m_hookWantsTicks = m_hook && m_hook(now);
+    if (!m_running)
+        return; // the hook stopped us
     // Copies: a check may abort a session, whose removal comes later but edits these sets.
     const QSet<ClientSession *> closing = m_closing;
     for (ClientSession *s : closing)
         check(s, now);
     // Of the bucket, only the sessions whose earliest deadline has come: the bucket holds the
-    // times, so a bucket of idle sessions is read without touching one of them.
+    // times, so a bucket of idle sessions is read without touching one of them. The others
+    // make the bucket's new bound; the checks lower it with the dues they set.
+    const int b = m_schedule.bucketOf(tickNo);
+    qint64 lowest = TickSchedule::Never;
     m_due.clear();
-    for (const Entry &e : m_buckets[m_nextBucket]) {
-        if (e.dueMs <= now && !closing.contains(e.session))
+    for (const Entry &e : m_buckets[size_t(b)]) {
+        if (e.dueMs > now)
+            lowest = std::min(lowest, e.dueMs);
+        else if (!closing.contains(e.session))
             m_due.push_back(e.session);
     }
-    m_nextBucket = (m_nextBucket + 1) % m_buckets.size();
+    m_schedule.reset(b, lowest);
     for (ClientSession *s : m_due)
         check(s, now);
     m_due.clear();
+    arm();
 }
 
 void KeepAliveSweep::check(ClientSession *s, qint64 now) {

@@ -4,6 +4,8 @@
 #include <QSet>
 #include <QTimer>
 
+#include "tickschedule.h"
+
 #include <functional>
 #include <vector>
 
@@ -15,7 +17,8 @@ class TrafficRecorder;
 /// looks at one bucket, so a tick costs connections/buckets, never all of them: idle pings
 /// (and closing those that do not answer), messages not completed in time, and closes the
 /// peer never finishes. Sessions that are closing are also looked at every tick, so the
-/// grace period holds to the second.
+/// grace period holds to the second. Ticks nothing is due in are skipped (TickSchedule): a
+/// gateway holding quiet connections wakes only when one of them needs a ping.
 class KeepAliveSweep final : public QObject {
     Q_OBJECT
 public:
@@ -30,8 +33,11 @@ public:
 
     void start();
     void stop();
-    /// Called once per tick before the buckets (handshake deadlines, the stop drain).
-    void setTickHook(std::function<void(qint64 nowMs)> hook) { m_hook = std::move(hook); }
+    /// Called on every tick before the buckets (handshake deadlines, the stop drain); returns
+    /// whether it wants the next tick too. It is called at least once a minute regardless.
+    void setTickHook(std::function<bool(qint64 nowMs)> hook) { m_hook = std::move(hook); }
+    /// Tick within the second even if nothing is due (the hook has something to watch).
+    void requestTick();
 
     void add(ClientSession *session);
     void remove(ClientSession *session);
@@ -51,17 +57,22 @@ private:
     using Bucket = std::vector<Entry>; // sessions find their entry by sweepBucket/sweepSlot
 
     void tick();
+    void arm();
     void check(ClientSession *session, qint64 now);
     void setDue(ClientSession *session, qint64 dueMs);
 
     Settings m_settings;
     Outbox *m_outbox;
     TrafficRecorder *m_recorder;
-    QTimer m_timer;
+    QTimer m_timer; // single shot, for the tick in m_armed
+    TickSchedule m_schedule;
     std::vector<Bucket> m_buckets;
     QSet<ClientSession *> m_closing;
     std::vector<ClientSession *> m_due; // a tick's sessions to check (kept: no allocation)
-    size_t m_nextBucket = 0;
-    size_t m_fill = 0; // round-robin placement of new sessions
-    std::function<void(qint64)> m_hook;
+    size_t m_fill = 0;                  // round-robin placement of new sessions
+    qint64 m_armed = -1;                // the tick the timer is set for, or -1
+    bool m_running = false;
+    bool m_hookWantsTicks = false;
+    bool m_tickRequested = false;
+    std::function<bool(qint64)> m_hook;
 };

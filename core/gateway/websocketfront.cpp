@@ -223,6 +223,8 @@ void WebSocketFront::onAccepted(qintptr fd) {
     Handshake *h = owned.get();
     h->stream->setListener(h);
     m_handshakes.emplace(h, std::move(owned));
+    if (m_handshakeWatcher)
+        m_handshakeWatcher();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -79,6 +79,10 @@ public:
     }
     /// How many sessions the gateway holds (for --max-connections).
     void setSessionCount(std::function<int()> count) { m_sessionCount = std::move(count); }
+    /// Told when a handshake begins: from then on sweep() has a deadline to watch.
+    void setHandshakeWatcher(std::function<void()> watcher) {
+        m_handshakeWatcher = std::move(watcher);
+    }
     /// Asks PHP (open event); returns a ticket for abandonOpen.
     using OpenHandler = std::function<PhpBackend::Ticket(
         const QByteArray &clientId, std::shared_ptr<const PhpParamBlock> cgi,
@@ -92,7 +96,8 @@ public:
         m_httpHandoff = std::move(handoff);
     }
 
-    /// Deadlines and pruning; the gateway's sweep calls it once a second.
+    /// Deadlines and pruning; the gateway's sweep calls it once a second while handshakes are
+    /// in progress, and at least once a minute.
     void sweep(qint64 nowMs);
     int handshakeCount() const { return int(m_handshakes.size()); }
     /// Bytes held for handshakes in progress (heads and bytes read ahead of an upgrade).
@@ -137,6 +142,7 @@ private:
     std::unordered_map<Handshake *, std::unique_ptr<Handshake>> m_handshakes;
     QByteArray m_indexPage;
     std::function<int()> m_sessionCount;
+    std::function<void()> m_handshakeWatcher;
     OpenHandler m_openHandler;
     std::function<void(PhpBackend::Ticket)> m_abandonOpen;
     std::function<void(Upgrade &&)> m_upgraded;

@@ -5,6 +5,7 @@
 #include "rawwebsocketclient.h"
 #include "testmain.h"
 
+#include <QElapsedTimer>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -160,6 +161,23 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(sock.state() == QAbstractSocket::UnconnectedState, 5000);
         QCOMPARE(t.errors(Metrics::HandshakeTimeout), 1);
         QCOMPARE(t.gateway->front()->handshakeCount(), 0);
+    }
+
+    void slowHeadTimesOutOnAQuietGateway() {
+        // The sweep sleeps while nothing is due; a handshake beginning must wake it.
+        Gateway::Settings s = GatewayTestbed::defaults();
+        s.front.handshakeTimeoutMs = 300;
+        GatewayTestbed t(s);
+        QVERIFY(t.start());
+        QTest::qWait(2500); // past the first tick: nothing to watch, no tick armed soon
+        QElapsedTimer clock;
+        clock.start();
+        QTcpSocket sock;
+        sock.connectToHost(QHostAddress::LocalHost, t.port());
+        sock.write("GET /ws HTTP/1.1\r\nHost: a\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(sock.state() == QAbstractSocket::UnconnectedState, 5000);
+        QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
+        QCOMPARE(t.errors(Metrics::HandshakeTimeout), 1);
     }
 
     void originsSameOriginByDefaultWithOpenEvents() {
