@@ -88,8 +88,16 @@ void KeepAliveSweep::add(ClientSession *s) {
     s->sweepBucket = int(m_fill++ % m_buckets.size());
     Bucket &bucket = m_buckets[size_t(s->sweepBucket)];
     s->sweepSlot = int(bucket.size());
-    bucket.push_back({s, 0}); // due now: looked at on the bucket's next tick
-    m_schedule.lower(s->sweepBucket, 0);
+    // Nothing can come due before a whole idle interval or fragment timeout from now: a new
+    // session costs no tick until then.
+    qint64 due = TickSchedule::Never;
+    const qint64 now = nowMs();
+    if (m_settings.fragmentTimeoutMs > 0)
+        due = now + m_settings.fragmentTimeoutMs;
+    if (m_settings.pingIntervalSec > 0)
+        due = std::min(due, now + qint64(m_settings.pingIntervalSec) * 1000);
+    bucket.push_back({s, due});
+    m_schedule.lower(s->sweepBucket, due);
     arm();
 }
 
