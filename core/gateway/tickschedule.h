@@ -22,7 +22,6 @@ public:
         , m_lowest(size_t(std::max(1, buckets)), Never) {}
 
     int bucketCount() const { return int(m_lowest.size()); }
-    qint64 tickMs() const { return m_tickMs; }
 
     /// Tick 0 is now; nothing has been looked at yet.
     void restart(qint64 nowMs) {
