@@ -139,10 +139,10 @@ bool FastCgiConnection::deviceConnected() const {
 }
 
 bool FastCgiConnection::isIdleAndAlive() const {
-    if (m_stream) {
-        return m_state == State::Idle && m_stream->isOpen() &&
-               !peerClosedOrTalked(m_stream->descriptor());
-    }
+    // No peek on a unix stream (a system call per request): a peer that closed shows up as
+    // the request's first write being refused, nothing sent, which the pool retries quietly.
+    if (m_stream)
+        return m_state == State::Idle && m_stream->isOpen();
     if (m_state != State::Idle || !deviceConnected() || m_device->bytesAvailable() > 0)
         return false;
     if (auto *socket = qobject_cast<QAbstractSocket *>(m_device))
@@ -158,6 +158,7 @@ bool FastCgiConnection::start(const PhpRequest &request, bool keepConn) {
     ++m_requestCount;
     m_keepConn = keepConn;
     m_bytesSent = 0;
+    m_goneBeforeRequest = false;
     m_stdoutBytes = 0;
     m_stdoutEnded = false;
     m_records.reset();
@@ -245,6 +246,7 @@ bool FastCgiConnection::writeToStream() {
     // A refused first write sent nothing (safe to retry elsewhere); the failure itself reaches
     // onStreamClosed() from the event loop.
     m_bytesSent = m_stream->writeFailed() ? 0 : m_requestBytes - m_stream->bytesToWrite();
+    m_goneBeforeRequest = m_stream->writeFailed() && m_requestCount > 1;
     return true;
 }
 

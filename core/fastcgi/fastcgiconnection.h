@@ -65,9 +65,14 @@ public:
     /// Closes without reporting anything (an idle connection the pool retires).
     void close();
 
-    /// False when the peer has closed an idle connection or sent bytes on it unasked;
-    /// checks the socket itself, so it also sees a close the event loop has not delivered.
+    /// False when the peer has closed an idle connection or sent bytes on it unasked. On a
+    /// Qt socket it checks the socket itself (a peek), so it also sees a close the event loop
+    /// has not delivered; on a unix stream it costs no system call: a close not yet delivered
+    /// shows as wasGoneBeforeRequest() instead.
     bool isIdleAndAlive() const;
+    /// The kept connection had been closed by the peer before the current request: its first
+    /// write was refused (EPIPE on a unix socket) and nothing of the request was sent.
+    bool wasGoneBeforeRequest() const { return m_goneBeforeRequest; }
     /// Whether any byte of the current (or last) request reached the transport. A request
     /// that failed with nothing sent can safely be retried elsewhere.
     bool sentAnyBytes() const { return m_bytesSent > 0; }
@@ -124,6 +129,7 @@ private:
     bool m_stdoutEnded = false;
     bool m_finishDirectly = false;  // inside onDeviceReadyRead()
     bool m_finishedPending = false; // finished() due at the end of onDeviceReadyRead()
+    bool m_goneBeforeRequest = false;
     int m_requestCount = 0;
     qint64 m_bytesSent = 0;
     qint64 m_requestBytes = 0; // of the current request, over a stream

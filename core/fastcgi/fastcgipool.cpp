@@ -224,7 +224,10 @@ void FastCgiPool::onFinished(FastCgiConnection *connection) {
                        connection->requestCount() > 1 && !job.retried;
     if (connection->state() != FastCgiConnection::State::Idle)
         removeSlot(connection);
-    if (response.outcome != PhpOutcome::Ok) {
+    // A kept connection PHP-FPM had closed (worker recycled, FPM restarted) before it was
+    // reused is not an error: the same as one found closed while idle, dropped quietly.
+    const bool stale = retry && connection->wasGoneBeforeRequest();
+    if (response.outcome != PhpOutcome::Ok && !stale) {
         // Connect errors name the address themselves.
         const QString where = m_options.address.toString();
         emit connectionError(
