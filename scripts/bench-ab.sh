@@ -11,9 +11,11 @@
 # and each of AB_ROUNDS rounds (3), every variant in turn gets a fresh wsgated on one private
 # php-fpm per worker count and the same round-trip load (bench/wsload, AB_DURATION s after a 1 s
 # warm-up run), and raw PHP-FPM (bench/fcgiload, the epoll client) is measured in the same round.
-# The gateway's CPU is read from /proc/PID/stat around the measured run only. Throughput on a
-# 2-core machine shared with PHP and the load tools moves ±15 % from run to run; CPU per message
-# moves much less, which is why this script exists. Prints a Markdown table of medians.
+# The gateway's CPU and PHP-FPM's (master and workers) are read from /proc/PID/stat around the
+# measured run only; the load tools report their own. Throughput on a 2-core machine shared with
+# PHP and the load tools moves ±15 % from run to run; CPU per message moves much less, which is
+# why this script exists. Prints a Markdown table of medians: each process's CPU per message,
+# and the ceiling that puts on the ratio to raw when the cores are the limit.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,7 +41,14 @@ fi
 TICK_MS=$((1000 / $(getconf CLK_TCK)))
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
-cpu_ms() { awk -v t="$TICK_MS" '{ print ($14 + $15) * t }' "/proc/$1/stat"; }
+cpu_ms() { # PID... → their user + system CPU in ms, summed
+    local p sum=0
+    for p in "$@"; do
+        sum=$((sum + $(awk -v t="$TICK_MS" '{ print ($14 + $15) * t }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$sum"
+}
+per_msg() { LC_ALL=C awk -v c="$1" -v m="$2" 'BEGIN { printf "%.1f", (m > 0 ? c * 1000 / m : 0) }'; }
 
 # shellcheck source=scripts/bench-fpm.sh
 source "$ROOT/scripts/bench-fpm.sh"
@@ -47,8 +56,21 @@ bench_start_fpm wsgate-ab 4
 RESULTS=$TMP/results
 : >"$RESULTS"
 
-run_variant() { # spec conns size pool → "rate cpu_us_per_msg"
-    local spec=${1#*=} conns=$2 size=$3 pool=$4 envs=() bin=$BUILD/app/wsgated word port r c0 c1
+# Both print "rate gateway_us load_us fpm_us" (CPU per message; the gateway's 0 for raw).
+run_raw() { # conns size
+    local r f0 f1
+    "$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
+        --duration 1 --warmup 0 --connections "$1" --size "$2" >/dev/null
+    f0=$(cpu_ms $(bench_fpm_pids))
+    r=$("$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
+        --duration "$DUR" --warmup 0 --connections "$1" --size "$2" | grep '^RESULT')
+    f1=$(cpu_ms $(bench_fpm_pids))
+    printf '%.0f 0 %s %s\n' "$(field rate "$r")" "$(field self_us_per_msg "$r")" \
+        "$(per_msg $((f1 - f0)) "$(field msgs "$r")")"
+}
+
+run_variant() { # spec conns size pool
+    local spec=${1#*=} conns=$2 size=$3 pool=$4 envs=() bin=$BUILD/app/wsgated word port r c0 c1 f0 f1
     for word in $spec; do
         if [[ $word == *=* ]]; then envs+=("$word"); else bin=$word; fi
     done
@@ -64,16 +86,20 @@ run_variant() { # spec conns size pool → "rate cpu_us_per_msg"
     "$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration 1 --warmup 0 \
         --connections "$conns" --size "$size" >/dev/null
     c0=$(cpu_ms "$GW_PID")
+    f0=$(cpu_ms $(bench_fpm_pids))
     r=$("$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration "$DUR" --warmup 0 \
         --connections "$conns" --size "$size" | grep '^RESULT')
     c1=$(cpu_ms "$GW_PID")
+    f1=$(cpu_ms $(bench_fpm_pids))
     kill "$GW_PID"
     wait "$GW_PID" 2>/dev/null || true
     GW_PID=
-    LC_ALL=C awk -v r="$(field rate "$r")" -v m="$(field msgs "$r")" -v c=$((c1 - c0)) \
-        'BEGIN { printf "%.0f %.1f\n", r, (m > 0 ? c * 1000 / m : 0) }'
+    printf '%.0f %s %s %s\n' "$(field rate "$r")" "$(per_msg $((c1 - c0)) "$(field msgs "$r")")" \
+        "$(field self_us_per_msg "$r")" "$(per_msg $((f1 - f0)) "$(field msgs "$r")")"
 }
 
+LABELS=(raw)
+for variant in "$@"; do LABELS+=("${variant%%=*}"); done
 workers_now=4
 for point in $POINTS; do
     IFS=: read -r conns size workers pool <<<"$point"
@@ -82,31 +108,38 @@ for point in $POINTS; do
         workers_now=$workers
     fi
     for round in $(seq "$ROUNDS"); do
-        raw=$("$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
-            --duration "$DUR" --warmup 1 --connections "$conns" --size "$size" | grep '^RESULT')
-        echo "$point raw $(field rate "$raw") 0" >>"$RESULTS"
+        out=$(run_raw "$conns" "$size")
+        say "   $point round $round raw: $out"
+        echo "$point raw $out" >>"$RESULTS"
         for variant in "$@"; do
             out=$(run_variant "$variant" "$conns" "$size" "$pool")
-            say "   $point round $round ${variant%%=*}: $out msg/s, µs/msg"
+            say "   $point round $round ${variant%%=*}: $out"
             echo "$point ${variant%%=*} $out" >>"$RESULTS"
         done
     done
 done
 
+col() { awk -v p="$1" -v l="$2" -v c="$3" '$1 == p && $2 == l { print $c }' "$RESULTS" | median; }
 echo "# Gateway variants, interleaved ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ))"
 echo
-echo "Medians of $ROUNDS rounds, ${DUR} s each; raw = PHP-FPM over FastCGI (bench/fcgiload, epoll client) in the same rounds."
+echo "Medians of $ROUNDS rounds, ${DUR} s each; raw = PHP-FPM over FastCGI (bench/fcgiload, epoll client) in the"
+echo "same rounds. CPU per message of each process, in µs: the gateway, the load tool (fcgiload or wsload),"
+echo "PHP-FPM (master and workers). CPU ceiling: the raw row's total CPU per message over the variant's, the"
+echo "most the ratio to raw can be while the $(nproc) cores are the limit."
 echo
-echo "| connections × size, FPM workers, pool | variant | msg/s | / raw | gateway CPU µs per message |"
-echo "|---|---|---:|---:|---:|"
+echo "| connections × size, FPM workers, pool | variant | msg/s | / raw | gateway µs | load tool µs | PHP-FPM µs | CPU ceiling |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
 for point in $POINTS; do
     IFS=: read -r conns size workers pool <<<"$point"
-    rawm=$(awk -v p="$point" '$1 == p && $2 == "raw" { print $3 }' "$RESULTS" | median)
-    for variant in "$@"; do
-        label=${variant%%=*}
-        rate=$(awk -v p="$point" -v l="$label" '$1 == p && $2 == l { print $3 }' "$RESULTS" | median)
-        cpu=$(awk -v p="$point" -v l="$label" '$1 == p && $2 == l { print $4 }' "$RESULTS" | median)
-        LC_ALL=C printf '| %s × %s B, %s, %s | %s | %.0f | %.2f | %.1f |\n' "$conns" "$size" \
-            "$workers" "$pool" "$label" "$rate" "$(awk -v a="$rate" -v b="$rawm" 'BEGIN { print (b > 0 ? a / b : 0) }')" "$cpu"
+    rate_raw=$(col "$point" raw 3)
+    cpu_raw=$(LC_ALL=C awk -v a="$(col "$point" raw 5)" -v b="$(col "$point" raw 6)" 'BEGIN { print a + b }')
+    for label in "${LABELS[@]}"; do
+        LC_ALL=C awk -v p="$conns × $size B, $workers, $pool" -v l="$label" -v r="$(col "$point" "$label" 3)" \
+            -v rr="$rate_raw" -v g="$(col "$point" "$label" 4)" -v t="$(col "$point" "$label" 5)" \
+            -v f="$(col "$point" "$label" 6)" -v rc="$cpu_raw" 'BEGIN {
+                raw = l == "raw"
+                printf "| %s | %s | %.0f | %.2f | %s | %.1f | %.1f | %s |\n", p, l, r, (rr > 0 ? r / rr : 0),
+                    raw ? "—" : sprintf("%.1f", g), t, f, raw ? "" : sprintf("%.2f", rc / (g + t + f))
+            }'
     done
 done
