@@ -48,6 +48,11 @@ cpu_ms() { # PID... → their user + system CPU in ms, summed
     done
     echo "$sum"
 }
+fpm_cpu_ms() { # PHP-FPM's master and workers
+    local pids
+    read -ra pids <<<"$(bench_fpm_pids)"
+    cpu_ms "${pids[@]}"
+}
 per_msg() { LC_ALL=C awk -v c="$1" -v m="$2" 'BEGIN { printf "%.1f", (m > 0 ? c * 1000 / m : 0) }'; }
 
 # shellcheck source=scripts/bench-fpm.sh
@@ -61,10 +66,10 @@ run_raw() { # conns size
     local r f0 f1
     "$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
         --duration 1 --warmup 0 --connections "$1" --size "$2" >/dev/null
-    f0=$(cpu_ms $(bench_fpm_pids))
+    f0=$(fpm_cpu_ms)
     r=$("$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
         --duration "$DUR" --warmup 0 --connections "$1" --size "$2" | grep '^RESULT')
-    f1=$(cpu_ms $(bench_fpm_pids))
+    f1=$(fpm_cpu_ms)
     printf '%.0f 0 %s %s\n' "$(field rate "$r")" "$(field self_us_per_msg "$r")" \
         "$(per_msg $((f1 - f0)) "$(field msgs "$r")")"
 }
@@ -86,11 +91,11 @@ run_variant() { # spec conns size pool
     "$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration 1 --warmup 0 \
         --connections "$conns" --size "$size" >/dev/null
     c0=$(cpu_ms "$GW_PID")
-    f0=$(cpu_ms $(bench_fpm_pids))
+    f0=$(fpm_cpu_ms)
     r=$("$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration "$DUR" --warmup 0 \
         --connections "$conns" --size "$size" | grep '^RESULT')
     c1=$(cpu_ms "$GW_PID")
-    f1=$(cpu_ms $(bench_fpm_pids))
+    f1=$(fpm_cpu_ms)
     kill "$GW_PID"
     wait "$GW_PID" 2>/dev/null || true
     GW_PID=
