@@ -79,6 +79,7 @@ private:
     struct Node {
         QString id;
         QJsonObject info;
+        qint64 heartbeatMs = 0; // its last heartbeat's score, Redis's clock
     };
     struct Request; // an answer (or answers) awaited from other nodes
 
@@ -106,6 +107,9 @@ private:
     void onMessage(const QByteArray &channel, const QByteArray &payload);
     void onCommand(const QJsonObject &header, const QByteArray &payload);
     void heartbeat();
+    /// The registry's live nodes become m_nodes, with the known ones it misses but that beat
+    /// inside NodeTimeoutMs of `nowMs` (Redis's clock).
+    void keepRecentNodes(QHash<quint32, Node> read, qint64 nowMs);
     void sweep();
     void flushSubscriptions();
     void availability();

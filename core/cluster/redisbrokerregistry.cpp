@@ -9,6 +9,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+
 #include <QDateTime>
 #include <QJsonDocument>
 
@@ -95,19 +97,25 @@ void RedisBroker::heartbeat() {
                 m_commands->command(hdel, nullptr);
             });
         m_commands->command(
-            {"ZRANGEBYSCORE", key("nodes"), oldest, "+inf"}, [this](const redisReply *live) {
+            {"ZRANGEBYSCORE", key("nodes"), oldest, "+inf", "WITHSCORES"},
+            [this, nowMs](const redisReply *live) {
                 if (!live || live->type != REDIS_REPLY_ARRAY)
                     return;
                 QList<QByteArray> args{"HMGET", key("nodeinfo")};
-                for (size_t i = 0; i < live->elements; ++i)
+                QList<qint64> beats; // each node's last heartbeat, Redis's clock
+                for (size_t i = 0; i + 1 < live->elements; i += 2) {
                     args << QByteArray(live->element[i]->str, qsizetype(live->element[i]->len));
-                if (args.size() == 2)
+                    beats << QByteArray(live->element[i + 1]->str).toLongLong();
+                }
+                if (args.size() == 2) {
+                    keepRecentNodes({}, nowMs);
                     return;
-                m_commands->command(args, [this](const redisReply *infos) {
+                }
+                m_commands->command(args, [this, beats, nowMs](const redisReply *infos) {
                     if (!infos || infos->type != REDIS_REPLY_ARRAY)
                         return;
                     QHash<quint32, Node> nodes;
-                    for (size_t i = 0; i < infos->elements; ++i) {
+                    for (size_t i = 0; i < infos->elements && i < size_t(beats.size()); ++i) {
                         const redisReply *e = infos->element[i];
                         if (e->type != REDIS_REPLY_STRING)
                             continue;
@@ -117,13 +125,28 @@ void RedisBroker::heartbeat() {
                         if (id.isEmpty() || id == m_settings.nodeId)
                             continue;
                         const quint32 tag = quint32(o.value(QStringLiteral("tag")).toDouble());
-                        nodes.insert(tag, Node{id, o});
+                        nodes.insert(tag, Node{id, o, beats.at(qsizetype(i))});
                     }
-                    m_nodes = nodes;
-                    Q_EMIT nodeCountChanged(int(m_nodes.size()) + 1);
+                    keepRecentNodes(std::move(nodes), nowMs);
                 });
             });
     });
+}
+
+void RedisBroker::keepRecentNodes(QHash<quint32, Node> read, qint64 nowMs) {
+    // A node the read misses but whose last heartbeat we saw inside the timeout stays: after
+    // Redis restarts empty, the registry fills again one heartbeat at a time, and a push to a
+    // node that has not re-registered yet is not a push to an unknown client.
+    for (auto it = m_nodes.cbegin(); it != m_nodes.cend(); ++it) {
+        if (read.contains(it.key()) || it->heartbeatMs < nowMs - NodeTimeoutMs)
+            continue;
+        const bool sameNodeNewTag =
+            std::any_of(read.cbegin(), read.cend(), [&](const Node &n) { return n.id == it->id; });
+        if (!sameNodeNewTag)
+            read.insert(it.key(), *it);
+    }
+    m_nodes = std::move(read);
+    Q_EMIT nodeCountChanged(int(m_nodes.size()) + 1);
 }
 
 void RedisBroker::leave() {

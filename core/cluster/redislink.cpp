@@ -56,8 +56,10 @@ void RedisLink::addRead(void *link) {
 
 void RedisLink::delRead(void *link) {
     auto *self = static_cast<RedisLink *>(link);
-    if (self->m_read)
+    if (self->m_read) {
+        self->m_read->setEnabled(false);
         self->m_read->deleteLater(); // may be inside its own activation
+    }
     self->m_read = nullptr;
 }
 
@@ -75,8 +77,10 @@ void RedisLink::addWrite(void *link) {
 
 void RedisLink::delWrite(void *link) {
     auto *self = static_cast<RedisLink *>(link);
-    if (self->m_write)
+    if (self->m_write) {
+        self->m_write->setEnabled(false);
         self->m_write->deleteLater();
+    }
     self->m_write = nullptr;
 }
 
@@ -157,12 +161,19 @@ void RedisLink::onConnect(const redisAsyncContext *c, int status) {
         }
         if (--*ready > 0)
             return;
-        self->m_up = true;
+        self->m_ready = true;
         self->m_backoffMs = RetryMinMs;
-        if (!self->m_channels.isEmpty())
-            self->sendArgv(QList<QByteArray>{"SUBSCRIBE"} + self->m_channels,
-                           &RedisLink::onSubscription, self);
-        Q_EMIT self->up();
+        if (self->m_channels.isEmpty()) {
+            self->m_up = true;
+            Q_EMIT self->up();
+            return;
+        }
+        // A subscriber is up once Redis confirmed its channels: before that, a message
+        // published to them would reach nobody.
+        self->m_unconfirmed = int(self->m_channels.size());
+        self->m_subscribeSent.start();
+        self->sendArgv(QList<QByteArray>{"SUBSCRIBE"} + self->m_channels,
+                       &RedisLink::onSubscription, self);
     };
     QList<QList<QByteArray>> setup;
     if (!self->m_address.password.isEmpty())
@@ -209,11 +220,22 @@ void RedisLink::onReply(redisAsyncContext *, void *reply, void *privdata) {
 void RedisLink::onSubscription(redisAsyncContext *, void *reply, void *privdata) {
     auto *self = static_cast<RedisLink *>(privdata);
     const auto *r = static_cast<const redisReply *>(reply);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 || !self->m_handler)
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3)
         return;
     const redisReply *kind = r->element[0];
-    if (kind->type != REDIS_REPLY_STRING || qstrncmp(kind->str, "message", 8) != 0)
-        return; // subscribe / unsubscribe confirmations
+    if (kind->type != REDIS_REPLY_STRING)
+        return;
+    if (qstrncmp(kind->str, "subscribe", 10) == 0) {
+        // Redis confirms each channel in order: the first ones answer the SUBSCRIBE sent on
+        // connecting.
+        if (self->m_unconfirmed > 0 && --self->m_unconfirmed == 0 && self->m_ready) {
+            self->m_up = true;
+            Q_EMIT self->up();
+        }
+        return;
+    }
+    if (qstrncmp(kind->str, "message", 8) != 0 || !self->m_handler)
+        return; // unsubscribe confirmations
     const redisReply *channel = r->element[1];
     const redisReply *payload = r->element[2];
     self->m_handler(QByteArray(channel->str, qsizetype(channel->len)),
@@ -261,7 +283,7 @@ void RedisLink::subscribe(const QList<QByteArray> &channels) {
             fresh.append(c);
         }
     }
-    if (!fresh.isEmpty() && m_up && m_context)
+    if (!fresh.isEmpty() && m_ready && m_context)
         sendArgv(QList<QByteArray>{"SUBSCRIBE"} + fresh, &RedisLink::onSubscription, this);
 }
 
@@ -271,12 +293,17 @@ void RedisLink::unsubscribe(const QList<QByteArray> &channels) {
         if (m_channels.removeOne(c))
             gone.append(c);
     }
-    if (!gone.isEmpty() && m_up && m_context)
+    if (!gone.isEmpty() && m_ready && m_context)
         sendArgv(QList<QByteArray>{"UNSUBSCRIBE"} + gone, &RedisLink::onSubscription, this);
 }
 
 void RedisLink::sweep() {
-    if (m_pending.empty() || !m_context || m_pending.front()->sent.elapsed() <= CommandTimeoutMs)
+    if (!m_context)
+        return;
+    const bool commandLate =
+        !m_pending.empty() && m_pending.front()->sent.elapsed() > CommandTimeoutMs;
+    const bool subscribeLate = m_unconfirmed > 0 && m_subscribeSent.elapsed() > CommandTimeoutMs;
+    if (!commandLate && !subscribeLate)
         return;
     // Redis does not answer in time: fail everything outstanding now, and reconnect.
     redisAsyncContext *dead = m_context;
@@ -289,6 +316,8 @@ void RedisLink::sweep() {
 void RedisLink::lost(const QString &reason) {
     const bool wasUp = m_up;
     m_up = false;
+    m_ready = false;
+    m_unconfirmed = 0;
     m_connecting = false;
     m_lastError = reason;
     // Whatever hiredis has not called back yet never will now.

@@ -52,7 +52,8 @@ public:
     bool isSubscribed(const QByteArray &channel) const { return m_channels.contains(channel); }
 
 Q_SIGNALS:
-    /// Fires when the connection is up (authenticated, database selected).
+    /// Fires when the connection is up (authenticated, database selected, and in subscriber
+    /// mode its channels subscribed).
     void up();
     /// Fires when the connection is lost or could not be made; reconnecting follows.
     void down(const QString &reason);
@@ -82,7 +83,10 @@ private:
     redisAsyncContext *m_context = nullptr;
     QSocketNotifier *m_read = nullptr;
     QSocketNotifier *m_write = nullptr;
-    bool m_up = false;
+    bool m_ready = false;  // connected, authenticated, database selected
+    bool m_up = false;     // ready, and a subscriber's channels confirmed
+    int m_unconfirmed = 0; // channels of the SUBSCRIBE sent on connecting not confirmed yet
+    QElapsedTimer m_subscribeSent;
     bool m_connecting = false;
     QString m_lastError;
     std::deque<Pending *> m_pending; // in send order: Redis answers in order

@@ -1,0 +1,170 @@
+// RedisLink against a scripted Redis (a QTcpServer speaking RESP): faults a real redis-server
+// does not produce on demand — a SUBSCRIBE answered late or never. A subscriber link is up only
+// once Redis confirmed its channels (before that, a message published to them reaches nobody);
+// an unconfirmed SUBSCRIBE is a timeout like an unanswered command. tst_cluster runs the link
+// against a real redis-server.
+
+#include "cluster/redislink.h"
+#include "testmain.h"
+
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+
+#include <algorithm>
+#include <optional>
+
+namespace {
+
+/// A Redis that answers PING and PUBLISH and records the commands; SUBSCRIBE is confirmed only
+/// when told to.
+class ScriptedRedis final : public QObject {
+public:
+    ScriptedRedis() {
+        m_server.listen(QHostAddress::LocalHost);
+        QObject::connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *s = m_server.nextPendingConnection()) {
+                ++connections;
+                m_socket = s;
+                QObject::connect(s, &QTcpSocket::readyRead, this, [this, s] { read(s); });
+            }
+        });
+    }
+    quint16 port() const { return m_server.serverPort(); }
+
+    void confirm(const QList<QByteArray> &channels) {
+        int count = 0;
+        for (const QByteArray &c : channels)
+            m_socket->write("*3\r\n$9\r\nsubscribe\r\n" + bulk(c) + ':' +
+                            QByteArray::number(++count) + "\r\n");
+    }
+    void publish(const QByteArray &channel, const QByteArray &payload) {
+        m_socket->write("*3\r\n$7\r\nmessage\r\n" + bulk(channel) + bulk(payload));
+    }
+
+    int connections = 0;
+    QList<QList<QByteArray>> commands;
+
+private:
+    static QByteArray bulk(const QByteArray &s) {
+        return '$' + QByteArray::number(s.size()) + "\r\n" + s + "\r\n";
+    }
+    void read(QTcpSocket *s) {
+        m_buffer += s->readAll();
+        for (;;) {
+            // *N\r\n then N times $len\r\narg\r\n
+            qsizetype pos = 0;
+            const auto line = [&]() -> std::optional<QByteArray> {
+                const qsizetype end = m_buffer.indexOf("\r\n", pos);
+                if (end < 0)
+                    return std::nullopt;
+                QByteArray l = m_buffer.mid(pos, end - pos);
+                pos = end + 2;
+                return l;
+            };
+            const auto head = line();
+            if (!head || !head->startsWith('*'))
+                return;
+            QList<QByteArray> args;
+            const int n = head->mid(1).toInt();
+            for (int i = 0; i < n; ++i) {
+                const auto len = line();
+                if (!len)
+                    return;
+                const int size = len->mid(1).toInt();
+                if (m_buffer.size() < pos + size + 2)
+                    return;
+                args << m_buffer.mid(pos, size);
+                pos += size + 2;
+            }
+            m_buffer.remove(0, pos);
+            commands << args;
+            if (args.value(0) == "PING")
+                s->write("+PONG\r\n");
+            else if (args.value(0) == "PUBLISH")
+                s->write(":1\r\n");
+        }
+    }
+
+    QTcpServer m_server;
+    QTcpSocket *m_socket = nullptr;
+    QByteArray m_buffer;
+};
+
+RedisAddress addressOf(const ScriptedRedis &redis) {
+    RedisAddress a;
+    a.host = QStringLiteral("127.0.0.1");
+    a.port = redis.port();
+    return a;
+}
+
+bool sawSubscribe(const ScriptedRedis &redis) {
+    return std::any_of(redis.commands.cbegin(), redis.commands.cend(),
+                       [](const QList<QByteArray> &c) { return c.value(0) == "SUBSCRIBE"; });
+}
+
+} // namespace
+
+class TestRedisLink final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void aCommandLinkIsUpOnceConnected() {
+        ScriptedRedis redis;
+        RedisLink link(addressOf(redis), QStringLiteral("commands"));
+        QSignalSpy up(&link, &RedisLink::up);
+        link.start();
+        QTRY_COMPARE(up.size(), 1);
+        QVERIFY(link.isUp());
+        bool answered = false;
+        QVERIFY(link.command({"PUBLISH", "c", "x"}, [&](const redisReply *r) { answered = r; }));
+        QTRY_VERIFY(answered);
+    }
+
+    void aSubscriberIsUpOnlyOnceItsChannelsAreConfirmed() {
+        ScriptedRedis redis;
+        RedisLink link(addressOf(redis), QStringLiteral("subscriber"));
+        QList<QByteArray> heard;
+        link.setMessageHandler([&](const QByteArray &channel, const QByteArray &payload) {
+            heard << channel + payload;
+        });
+        link.subscribe({"node:a", "all"});
+        QSignalSpy up(&link, &RedisLink::up);
+        link.start();
+        QTRY_VERIFY(sawSubscribe(redis));
+        QTest::qWait(100);
+        QCOMPARE(up.size(), 0);
+        QVERIFY(!link.isUp());
+
+        // A channel asked for in the meantime is subscribed at once, not held back.
+        link.subscribe({"group:g"});
+        QTRY_COMPARE(redis.commands.last(), (QList<QByteArray>{"SUBSCRIBE", "group:g"}));
+
+        redis.confirm({"node:a"});
+        QTest::qWait(50);
+        QVERIFY(!link.isUp());
+        redis.confirm({"all", "group:g"});
+        QTRY_COMPARE(up.size(), 1);
+        QVERIFY(link.isUp());
+        redis.publish("node:a", "hello");
+        QTRY_COMPARE(heard, QList<QByteArray>{"node:ahello"});
+    }
+
+    void aSubscribeNeverConfirmedIsATimeout() {
+        ScriptedRedis redis;
+        RedisLink link(addressOf(redis), QStringLiteral("subscriber"));
+        link.subscribe({"node:a"});
+        QSignalSpy up(&link, &RedisLink::up);
+        QSignalSpy down(&link, &RedisLink::down);
+        link.start();
+        QTRY_VERIFY(sawSubscribe(redis));
+        QTRY_VERIFY_WITH_TIMEOUT(!down.isEmpty(), RedisLink::CommandTimeoutMs + 2000);
+        QCOMPARE(up.size(), 0);
+        QVERIFY(down.first().first().toString().contains(QLatin1String("no answer")));
+        // and it tries again, on a new connection
+        QTRY_COMPARE_WITH_TIMEOUT(redis.connections, 2, 3000);
+    }
+};
+
+WSGATE_TEST_MAIN(TestRedisLink)
+#include "tst_redislink.moc"
