@@ -558,6 +558,8 @@ void RedisBroker::onCommand(const QJsonObject &h, const QByteArray &payload) {
                            {QStringLiteral("l"), l},
                            {QStringLiteral("x"), list.size() > MaxClientsPerAnswer}});
         });
+    } else if (type == QLatin1String("left")) {
+        forgetNode(origin);
     } else if (type == QLatin1String("groups")) {
         m_router->groupsLocal([this, origin, request](const QHash<QString, QList<QByteArray>> &g) {
             QJsonObject groups;

@@ -61,8 +61,8 @@ void RedisBroker::heartbeat() {
         return;
     // Scores are Redis's own time: the machines' clocks need not agree.
     m_commands->command({"TIME"}, [this](const redisReply *r) {
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-            return;
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || m_left)
+            return; // (left since it asked: no heartbeat after ZREM)
         const qint64 nowMs = QByteArray(r->element[0]->str).toLongLong() * 1000 +
                              QByteArray(r->element[1]->str).toLongLong() / 1000;
         const QJsonObject info{
@@ -149,11 +149,28 @@ void RedisBroker::keepRecentNodes(QHash<quint32, Node> read, qint64 nowMs) {
     Q_EMIT nodeCountChanged(int(m_nodes.size()) + 1);
 }
 
-void RedisBroker::leave() {
+void RedisBroker::forgetNode(const QString &nodeId) {
+    for (auto it = m_nodes.begin(); it != m_nodes.end();) {
+        if (it->id == nodeId)
+            it = m_nodes.erase(it);
+        else
+            ++it;
+    }
+    Q_EMIT nodeCountChanged(int(m_nodes.size()) + 1);
+}
+
+void RedisBroker::leave(std::function<void()> done) {
     m_left = true;
     const QByteArray id = m_settings.nodeId.toUtf8();
-    m_commands->command({"ZREM", key("nodes"), id}, nullptr);
-    m_commands->command({"HDEL", key("nodeinfo"), id}, nullptr);
+    // Said on the channel every node hears, or a node that still remembers our last heartbeat
+    // would keep us for up to NodeTimeoutMs (see keepRecentNodes).
+    send(key("all"),
+         {{QStringLiteral("t"), QStringLiteral("left")}, {QStringLiteral("o"), m_settings.nodeId}},
+         {}, nullptr);
+    // One MULTI-less pair: Redis answers in order, so HDEL's answer means both were done.
+    if (!m_commands->command({"ZREM", key("nodes"), id}, nullptr) ||
+        !m_commands->command({"HDEL", key("nodeinfo"), id}, [done](const redisReply *) { done(); }))
+        done();
 }
 
 void RedisBroker::appendPrometheus(QByteArray &out) const {

@@ -475,7 +475,10 @@ bool Engine::startShard(int index, quint16 port, QString *error) {
         closePushServers();
         if (m_managedPhp)
             m_managedPhp->stop();
-        Q_EMIT stopped();
+        if (m_broker)
+            m_broker->leave([this] { Q_EMIT stopped(); });
+        else
+            Q_EMIT stopped();
     });
     m_router->addShard(g);
     return true;

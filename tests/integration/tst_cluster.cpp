@@ -232,6 +232,28 @@ private slots:
         QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form), 404);
     }
 
+    void aNodeThatStopsLeavesTheRegistryAtOnce() {
+        RedisFixture redis;
+        WSGATE_START_REDIS(redis);
+        const QString cluster = freshClusterName();
+        QString error;
+        auto a = node(redis, cluster, QStringLiteral("nodeA"), &error);
+        QVERIFY2(a, qPrintable(error));
+        auto b = node(redis, cluster, QStringLiteral("nodeB"), &error);
+        QVERIFY2(b, qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 2, 10000);
+        const QByteArray nodes = cluster.toUtf8() + ":nodes";
+        const QByteArray infos = cluster.toUtf8() + ":nodeinfo";
+        QCOMPARE(redis.integerCommand({"ZCARD", nodes}), 2);
+        QCOMPARE(redis.integerCommand({"HLEN", infos}), 2);
+        b->stopEngine(); // graceful: its registry entry is gone by the time it says stopped
+        QCOMPARE(redis.integerCommand({"ZCARD", nodes}), 1);
+        QCOMPARE(redis.integerCommand({"HLEN", infos}), 1);
+        // At once, as it said so on the channel every node hears: a registry read alone would keep
+        // it until its last heartbeat is 6 s old (a Redis restart must not drop live nodes).
+        QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 1, 1500);
+    }
+
     void adminSnapshotListsTheNodes() {
         RedisFixture redis;
         WSGATE_START_REDIS(redis);
