@@ -43,45 +43,48 @@ RedisLink::~RedisLink() {
     cleanup(this);
 }
 
+// hiredis asks for writability whenever it has something to send and drops it once sent: one
+// notifier per descriptor and direction, toggled, not one made and deleted per command.
 void RedisLink::addRead(void *link) {
     auto *self = static_cast<RedisLink *>(link);
-    if (self->m_read || !self->m_context)
+    if (!self->m_context)
         return;
-    self->m_read = new QSocketNotifier(qintptr(self->m_context->c.fd), QSocketNotifier::Read, self);
-    connect(self->m_read, &QSocketNotifier::activated, self, [self] {
-        if (self->m_context)
-            redisAsyncHandleRead(self->m_context);
-    });
+    if (!self->m_read) {
+        self->m_read =
+            new QSocketNotifier(qintptr(self->m_context->c.fd), QSocketNotifier::Read, self);
+        connect(self->m_read, &QSocketNotifier::activated, self, [self] {
+            if (self->m_context)
+                redisAsyncHandleRead(self->m_context);
+        });
+    }
+    self->m_read->setEnabled(true);
 }
 
 void RedisLink::delRead(void *link) {
     auto *self = static_cast<RedisLink *>(link);
-    if (self->m_read) {
-        self->m_read->setEnabled(false);
-        self->m_read->deleteLater(); // may be inside its own activation
-    }
-    self->m_read = nullptr;
+    if (self->m_read)
+        self->m_read->setEnabled(false); // may be inside its own activation
 }
 
 void RedisLink::addWrite(void *link) {
     auto *self = static_cast<RedisLink *>(link);
-    if (self->m_write || !self->m_context)
+    if (!self->m_context)
         return;
-    self->m_write =
-        new QSocketNotifier(qintptr(self->m_context->c.fd), QSocketNotifier::Write, self);
-    connect(self->m_write, &QSocketNotifier::activated, self, [self] {
-        if (self->m_context)
-            redisAsyncHandleWrite(self->m_context);
-    });
+    if (!self->m_write) {
+        self->m_write =
+            new QSocketNotifier(qintptr(self->m_context->c.fd), QSocketNotifier::Write, self);
+        connect(self->m_write, &QSocketNotifier::activated, self, [self] {
+            if (self->m_context)
+                redisAsyncHandleWrite(self->m_context);
+        });
+    }
+    self->m_write->setEnabled(true);
 }
 
 void RedisLink::delWrite(void *link) {
     auto *self = static_cast<RedisLink *>(link);
-    if (self->m_write) {
+    if (self->m_write)
         self->m_write->setEnabled(false);
-        self->m_write->deleteLater();
-    }
-    self->m_write = nullptr;
 }
 
 void RedisLink::cleanup(void *link) {
