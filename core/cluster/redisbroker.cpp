@@ -559,7 +559,7 @@ void RedisBroker::onCommand(const QJsonObject &h, const QByteArray &payload) {
                            {QStringLiteral("x"), list.size() > MaxClientsPerAnswer}});
         });
     } else if (type == QLatin1String("left")) {
-        forgetNode(origin);
+        forgetNode(origin, qint64(h.value(QStringLiteral("h")).toDouble()));
     } else if (type == QLatin1String("groups")) {
         m_router->groupsLocal([this, origin, request](const QHash<QString, QList<QByteArray>> &g) {
             QJsonObject groups;

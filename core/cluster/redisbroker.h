@@ -47,9 +47,9 @@ public:
     ~RedisBroker() override;
 
     void start();
-    /// Leaves the registry before the node stops, so the others drop it at their next read
-    /// rather than 6 s later; `done` once Redis answered, failed or timed out (≤ 2 s), or at
-    /// once while Redis is away.
+    /// Leaves the registry before the node stops and tells the others, who drop it now rather
+    /// than 6 s later; then disconnects from Redis. `done`, from the event loop, once Redis
+    /// answered, failed or timed out (≤ 2.5 s), or soon while Redis is away.
     void leave(std::function<void()> done);
     /// Connections held here, for the registry's heartbeat.
     void setConnectionCount(std::function<qint64()> count) { m_connectionCount = std::move(count); }
@@ -82,6 +82,11 @@ private:
         QString id;
         QJsonObject info;
         qint64 heartbeatMs = 0; // its last heartbeat's score, Redis's clock
+        qint64 readMs = 0;      // when a registry read last had it, m_clock
+    };
+    struct LeftNode {
+        qint64 heartbeatMs = 0; // its last heartbeat before it left, Redis's clock
+        qint64 untilMs = 0;     // remembered until then, m_clock
     };
     struct Request; // an answer (or answers) awaited from other nodes
 
@@ -112,8 +117,9 @@ private:
     /// The registry's live nodes become m_nodes, with the known ones it misses but that beat
     /// inside NodeTimeoutMs of `nowMs` (Redis's clock).
     void keepRecentNodes(QHash<quint32, Node> read, qint64 nowMs);
-    /// A node that said it left (graceful stop) is dropped now.
-    void forgetNode(const QString &nodeId);
+    /// A node that said it left (graceful stop) is dropped now, and a registry read from
+    /// before it left does not bring it back.
+    void forgetNode(const QString &nodeId, qint64 lastHeartbeatMs);
     void sweep();
     void flushSubscriptions();
     void availability();
@@ -127,7 +133,9 @@ private:
     QElapsedTimer m_clock;
     qint64 m_startedMs = 0;
     std::function<qint64()> m_connectionCount;
-    QHash<quint32, Node> m_nodes; // live nodes but this one, by tag
+    QHash<quint32, Node> m_nodes;         // live nodes but this one, by tag
+    QHash<QString, LeftNode> m_leftNodes; // by id
+    qint64 m_lastHeartbeatMs = 0;         // ours, Redis's clock
     quint64 m_nextRequest = 1;
     QHash<quint64, std::shared_ptr<Request>> m_requests;
     QSet<QByteArray> m_toSubscribe;

@@ -57,7 +57,8 @@ QJsonValue RedisBroker::adminUrlJson() const {
 }
 
 void RedisBroker::heartbeat() {
-    if (!m_commands->isUp() || m_left)
+    // Registered only while both links are up: a node in the registry hears its own channel.
+    if (!isAvailable() || m_left)
         return;
     // Scores are Redis's own time: the machines' clocks need not agree.
     m_commands->command({"TIME"}, [this](const redisReply *r) {
@@ -76,6 +77,7 @@ void RedisBroker::heartbeat() {
             {QStringLiteral("started"),
              QDateTime::fromMSecsSinceEpoch(m_startedMs).toUTC().toString(Qt::ISODate)}};
         const QByteArray id = m_settings.nodeId.toUtf8();
+        m_lastHeartbeatMs = nowMs;
         m_commands->command({"ZADD", key("nodes"), QByteArray::number(nowMs), id}, nullptr);
         m_commands->command(
             {"HSET", key("nodeinfo"), id, QJsonDocument(info).toJson(QJsonDocument::Compact)},
@@ -134,11 +136,28 @@ void RedisBroker::heartbeat() {
 }
 
 void RedisBroker::keepRecentNodes(QHash<quint32, Node> read, qint64 nowMs) {
-    // A node the read misses but whose last heartbeat we saw inside the timeout stays: after
-    // Redis restarts empty, the registry fills again one heartbeat at a time, and a push to a
-    // node that has not re-registered yet is not a push to an unknown client.
+    const qint64 local = m_clock.elapsed();
+    for (auto it = m_leftNodes.begin(); it != m_leftNodes.end();)
+        it = it->untilMs < local ? m_leftNodes.erase(it) : std::next(it);
+    const auto leftSince = [this](const Node &n) {
+        const auto left = m_leftNodes.constFind(n.id);
+        return left != m_leftNodes.cend() && n.heartbeatMs <= left->heartbeatMs;
+    };
+    for (auto it = read.begin(); it != read.end();) {
+        if (leftSince(*it)) { // read before its goodbye reached Redis
+            it = read.erase(it);
+        } else {
+            it->readMs = local;
+            ++it;
+        }
+    }
+    // A node the read misses but seen inside the timeout stays: after Redis restarts empty,
+    // the registry fills again one heartbeat at a time, and a push to a node that has not
+    // re-registered yet is not a push to an unknown client. Both clocks bound it (a Redis
+    // failed over to a machine whose clock is behind must not keep dead nodes longer).
     for (auto it = m_nodes.cbegin(); it != m_nodes.cend(); ++it) {
-        if (read.contains(it.key()) || it->heartbeatMs < nowMs - NodeTimeoutMs)
+        if (read.contains(it.key()) || it->heartbeatMs < nowMs - NodeTimeoutMs ||
+            local - it->readMs > NodeTimeoutMs || leftSince(*it))
             continue;
         const bool sameNodeNewTag =
             std::any_of(read.cbegin(), read.cend(), [&](const Node &n) { return n.id == it->id; });
@@ -149,28 +168,41 @@ void RedisBroker::keepRecentNodes(QHash<quint32, Node> read, qint64 nowMs) {
     Q_EMIT nodeCountChanged(int(m_nodes.size()) + 1);
 }
 
-void RedisBroker::forgetNode(const QString &nodeId) {
-    for (auto it = m_nodes.begin(); it != m_nodes.end();) {
-        if (it->id == nodeId)
-            it = m_nodes.erase(it);
-        else
-            ++it;
-    }
+void RedisBroker::forgetNode(const QString &nodeId, qint64 lastHeartbeatMs) {
+    m_leftNodes.insert(nodeId, LeftNode{lastHeartbeatMs, m_clock.elapsed() + NodeTimeoutMs});
+    for (auto it = m_nodes.begin(); it != m_nodes.end();)
+        it = it->id == nodeId ? m_nodes.erase(it) : std::next(it);
     Q_EMIT nodeCountChanged(int(m_nodes.size()) + 1);
 }
 
 void RedisBroker::leave(std::function<void()> done) {
     m_left = true;
+    m_heartbeat.stop();
+    // Disconnected and told from the event loop, not from inside hiredis's reply callback.
+    const auto finish = [this, done] {
+        QMetaObject::invokeMethod(
+            this,
+            [this, done] {
+                m_sweep.stop();
+                m_commands->stop();
+                m_subscriber->stop();
+                done();
+            },
+            Qt::QueuedConnection);
+    };
     const QByteArray id = m_settings.nodeId.toUtf8();
     // Said on the channel every node hears, or a node that still remembers our last heartbeat
     // would keep us for up to NodeTimeoutMs (see keepRecentNodes).
     send(key("all"),
-         {{QStringLiteral("t"), QStringLiteral("left")}, {QStringLiteral("o"), m_settings.nodeId}},
+         {{QStringLiteral("t"), QStringLiteral("left")},
+          {QStringLiteral("o"), m_settings.nodeId},
+          {QStringLiteral("h"), double(m_lastHeartbeatMs)}},
          {}, nullptr);
-    // One MULTI-less pair: Redis answers in order, so HDEL's answer means both were done.
+    // Redis answers in order, so HDEL's answer means both were done.
     if (!m_commands->command({"ZREM", key("nodes"), id}, nullptr) ||
-        !m_commands->command({"HDEL", key("nodeinfo"), id}, [done](const redisReply *) { done(); }))
-        done();
+        !m_commands->command({"HDEL", key("nodeinfo"), id},
+                             [finish](const redisReply *) { finish(); }))
+        finish();
 }
 
 void RedisBroker::appendPrometheus(QByteArray &out) const {

@@ -104,6 +104,21 @@ void RedisLink::start() {
     connectNow();
 }
 
+void RedisLink::stop() {
+    m_retry.stop();
+    m_sweep.stop();
+    for (Pending *p : m_pending)
+        p->done = nullptr;
+    if (m_context) {
+        redisAsyncContext *c = m_context;
+        m_context = nullptr;
+        c->data = nullptr; // no disconnect callback into lost()
+        redisAsyncFree(c); // each pending reply called back empty, and freed
+    }
+    m_ready = m_up = m_connecting = false;
+    m_unconfirmed = 0;
+}
+
 void RedisLink::connectNow() {
     if (m_context || m_connecting)
         return;

@@ -37,6 +37,8 @@ public:
 
     /// Connects now and whenever the connection is lost (250 ms, doubling to 5 s).
     void start();
+    /// Disconnects for good: no reconnect, no down(); what is outstanding is dropped untold.
+    void stop();
     bool isUp() const { return m_up; }
     QString lastError() const { return m_lastError; }
 

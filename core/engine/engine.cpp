@@ -475,10 +475,15 @@ bool Engine::startShard(int index, quint16 port, QString *error) {
         closePushServers();
         if (m_managedPhp)
             m_managedPhp->stop();
-        if (m_broker)
-            m_broker->leave([this] { Q_EMIT stopped(); });
-        else
+        if (m_broker) {
+            m_leaving = true;
+            m_broker->leave([this] {
+                m_leaving = false;
+                Q_EMIT stopped();
+            });
+        } else {
             Q_EMIT stopped();
+        }
     });
     m_router->addShard(g);
     return true;
@@ -545,6 +550,8 @@ void Engine::logStarted() {
 }
 
 void Engine::stop() {
+    if (m_leaving)
+        return; // stopped() follows
     if (!m_running || m_shards.empty()) {
         Q_EMIT stopped();
         return;
@@ -557,50 +564,19 @@ void Engine::stop() {
     }
 }
 
-QByteArray Engine::metricsText() const {
-    QByteArray out;
-    out.reserve(8192);
-    m_metrics->appendPrometheus(out);
-    if (m_budget)
-        m_budget->appendPrometheus(out);
-    if (m_broker)
-        m_broker->appendPrometheus(out);
-    if (!m_shards.empty()) {
-        // Read on each engine thread (a scrape every few seconds: a short blocking call each).
-        PhpBackendStats s;
-        int handshakes = 0;
-        for (const auto &shard : m_shards) {
-            PhpBackendStats part;
-            int partHandshakes = 0;
-            onShardThread(*shard, [&] {
-                part = shard->pool->stats();
-                partHandshakes = shard->gateway->front()->handshakeCount();
-            });
-            s.add(part);
-            handshakes += partHandshakes;
-        }
-        out += "# HELP wsgate_handshakes Connections not upgraded yet.\n"
-               "# TYPE wsgate_handshakes gauge\nwsgate_handshakes " +
-               QByteArray::number(handshakes) + '\n';
-        out += "# HELP wsgate_fastcgi_connections FastCGI connections by state.\n"
-               "# TYPE wsgate_fastcgi_connections gauge\n";
-        out += "wsgate_fastcgi_connections{state=\"busy\"} " + QByteArray::number(s.busy) + '\n';
-        out += "wsgate_fastcgi_connections{state=\"idle\"} " + QByteArray::number(s.idle) + '\n';
-        out += "# HELP wsgate_fastcgi_queue_depth Requests waiting for a FastCGI connection.\n"
-               "# TYPE wsgate_fastcgi_queue_depth gauge\n";
-        out += "wsgate_fastcgi_queue_depth " + QByteArray::number(s.queued) + '\n';
-        out += "# HELP wsgate_fastcgi_queue_bytes Bodies of the requests waiting.\n"
-               "# TYPE wsgate_fastcgi_queue_bytes gauge\n";
-        out += "wsgate_fastcgi_queue_bytes " + QByteArray::number(s.queuedBytes) + '\n';
-        out += "# HELP wsgate_fastcgi_pool_size Maximum FastCGI connections.\n"
-               "# TYPE wsgate_fastcgi_pool_size gauge\n";
-        out += "wsgate_fastcgi_pool_size " + QByteArray::number(s.maxConnections) + '\n';
+PhpBackendStats Engine::backendStats(int *handshakes) const {
+    // Read on each engine thread (a scrape every few seconds: a short blocking call each).
+    PhpBackendStats s;
+    *handshakes = 0;
+    for (const auto &shard : m_shards) {
+        PhpBackendStats part;
+        int partHandshakes = 0;
+        onShardThread(*shard, [&] {
+            part = shard->pool->stats();
+            partHandshakes = shard->gateway->front()->handshakeCount();
+        });
+        s.add(part);
+        *handshakes += partHandshakes;
     }
-    if (m_pushApi)
-        out += m_pushApi->ownMetricsText();
-    if (m_adminApi)
-        out += m_adminApi->ownMetricsText();
-    if (m_fpmPoller)
-        m_fpmPoller->appendMetrics(out);
-    return out;
+    return s;
 }

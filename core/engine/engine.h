@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/configuration.h"
+#include "php/phpbackend.h"
 #include "php/phprequest.h"
 
 #include <QJsonArray>
@@ -109,6 +110,8 @@ private:
     void destroyShard(Shard &shard);
     /// Runs `work` on the shard's thread and waits for it.
     static void onShardThread(Shard &shard, const std::function<void()> &work);
+    /// Every engine thread's FastCGI pool added up, and the handshakes in progress.
+    PhpBackendStats backendStats(int *handshakes) const;
     void closePushServers();
     bool startManagedPhp(QString *error);
     bool listenPushApi(QString *error);
@@ -151,6 +154,7 @@ private:
     QTimer *m_adminSnapshotLinger = nullptr;
     std::unique_ptr<FpmPoller> m_fpmPoller;
     bool m_running = false;
+    bool m_leaving = false; // the gateways stopped, the cluster registry being left
     std::atomic<bool> m_clusterUp{false};
     std::atomic<int> m_clusterNodes{0};
 };

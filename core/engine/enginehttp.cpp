@@ -1,5 +1,5 @@
 // Engine, its HTTP side: the push API on its own listener and below --push-prefix on the
-// WebSocket port, and the admin API they serve.
+// WebSocket port, the admin API they serve, and the metrics text.
 
 #include "engine.h"
 
@@ -11,6 +11,7 @@
 #include "fpm/fpmreport.h"
 #include "fpm/managedphp.h"
 #include "gateway/gatewaysnapshot.h"
+#include "gateway/memorybudget.h"
 #include "http/adminapi.h"
 #include "http/httpserver.h"
 #include "http/pushapi.h"
@@ -230,4 +231,41 @@ QString Engine::adminUrl() const {
         .arg(c.tlsCert.isEmpty() ? QStringLiteral("http") : QStringLiteral("https"),
              ConfigurationValues::hostPortText(reachable(c.listenHost), c.listenPort),
              c.pushPrefix);
+}
+
+QByteArray Engine::metricsText() const {
+    QByteArray out;
+    out.reserve(8192);
+    m_metrics->appendPrometheus(out);
+    if (m_budget)
+        m_budget->appendPrometheus(out);
+    if (m_broker)
+        m_broker->appendPrometheus(out);
+    if (!m_shards.empty()) {
+        int handshakes = 0;
+        const PhpBackendStats s = backendStats(&handshakes);
+        out += "# HELP wsgate_handshakes Connections not upgraded yet.\n"
+               "# TYPE wsgate_handshakes gauge\nwsgate_handshakes " +
+               QByteArray::number(handshakes) + '\n';
+        out += "# HELP wsgate_fastcgi_connections FastCGI connections by state.\n"
+               "# TYPE wsgate_fastcgi_connections gauge\n";
+        out += "wsgate_fastcgi_connections{state=\"busy\"} " + QByteArray::number(s.busy) + '\n';
+        out += "wsgate_fastcgi_connections{state=\"idle\"} " + QByteArray::number(s.idle) + '\n';
+        out += "# HELP wsgate_fastcgi_queue_depth Requests waiting for a FastCGI connection.\n"
+               "# TYPE wsgate_fastcgi_queue_depth gauge\n";
+        out += "wsgate_fastcgi_queue_depth " + QByteArray::number(s.queued) + '\n';
+        out += "# HELP wsgate_fastcgi_queue_bytes Bodies of the requests waiting.\n"
+               "# TYPE wsgate_fastcgi_queue_bytes gauge\n";
+        out += "wsgate_fastcgi_queue_bytes " + QByteArray::number(s.queuedBytes) + '\n';
+        out += "# HELP wsgate_fastcgi_pool_size Maximum FastCGI connections.\n"
+               "# TYPE wsgate_fastcgi_pool_size gauge\n";
+        out += "wsgate_fastcgi_pool_size " + QByteArray::number(s.maxConnections) + '\n';
+    }
+    if (m_pushApi)
+        out += m_pushApi->ownMetricsText();
+    if (m_adminApi)
+        out += m_adminApi->ownMetricsText();
+    if (m_fpmPoller)
+        m_fpmPoller->appendMetrics(out);
+    return out;
 }

@@ -45,6 +45,9 @@ public:
     /// `flags`; false with a message.
     bool start(QString *error, const QString &script, const QStringList &flags = {});
     void stopEngine();
+    /// The engine destroyed without a stop, as a crash leaves things: no goodbyes (a cluster
+    /// node does not leave the registry).
+    void abandonEngine() { m_engine.reset(); }
 
     PhpFpmFixture &fpm() { return m_fpm; }
     Engine *engine() { return m_engine.get(); }

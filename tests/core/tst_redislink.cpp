@@ -150,6 +150,25 @@ private Q_SLOTS:
         QTRY_COMPARE(heard, QList<QByteArray>{"node:ahello"});
     }
 
+    void stopDisconnectsForGood() {
+        ScriptedRedis redis;
+        RedisLink link(addressOf(redis), QStringLiteral("commands"));
+        QSignalSpy up(&link, &RedisLink::up);
+        QSignalSpy down(&link, &RedisLink::down);
+        link.start();
+        QTRY_COMPARE(up.size(), 1);
+        bool called = false;
+        QVERIFY(
+            link.command({"GET", "k"}, [&](const redisReply *) { called = true; })); // unanswered
+        link.stop();
+        QVERIFY(!link.isUp());
+        QVERIFY(!link.command({"PING"}, nullptr));
+        QTest::qWait(800); // past the first reconnect delay (250 ms) and a sweep (500 ms)
+        QCOMPARE(redis.connections, 1);
+        QVERIFY(down.isEmpty());
+        QVERIFY(!called); // dropped untold
+    }
+
     void aSubscribeNeverConfirmedIsATimeout() {
         ScriptedRedis redis;
         RedisLink link(addressOf(redis), QStringLiteral("subscriber"));

@@ -227,7 +227,7 @@ private slots:
         TestClient c1;
         QVERIFY(c1.open(c->wsUrl()));
         const QByteArray idC1 = idOf(c1);
-        c.reset(); // gone without leaving: its heartbeats just stop
+        c->abandonEngine(); // gone without leaving: its heartbeats just stop
         QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 1, 15000);
         QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form), 404);
     }
