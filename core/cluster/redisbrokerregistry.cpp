@@ -186,6 +186,9 @@ void RedisBroker::leave(std::function<void()> done) {
                 m_sweep.stop();
                 m_commands->stop();
                 m_subscriber->stop();
+                const auto pending = m_requests.keys();
+                for (quint64 request : pending)
+                    finishRequest(request, false);
                 done();
             },
             Qt::QueuedConnection);

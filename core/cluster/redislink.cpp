@@ -100,11 +100,13 @@ void RedisLink::cleanup(void *link) {
 }
 
 void RedisLink::start() {
+    m_stopped = false;
     m_sweep.start();
     connectNow();
 }
 
 void RedisLink::stop() {
+    m_stopped = true;
     m_retry.stop();
     m_sweep.stop();
     for (Pending *p : m_pending)
@@ -115,12 +117,16 @@ void RedisLink::stop() {
         c->data = nullptr; // no disconnect callback into lost()
         redisAsyncFree(c); // each pending reply called back empty, and freed
     }
+    for (Pending *p : m_pending) // any hiredis did not hold
+        delete p;
+    m_pending.clear();
+    m_pendingBytes = 0;
     m_ready = m_up = m_connecting = false;
     m_unconfirmed = 0;
 }
 
 void RedisLink::connectNow() {
-    if (m_context || m_connecting)
+    if (m_context || m_connecting || m_stopped)
         return;
     redisAsyncContext *c =
         m_address.socketPath.isEmpty()
@@ -208,8 +214,12 @@ void RedisLink::onConnect(const redisAsyncContext *c, int status) {
         auto *p =
             new Pending{self, [finish, what](const redisReply *r) { finish(what, r); }, {}, 0};
         p->sent.start();
+        if (!self->sendArgv(args, &RedisLink::onReply, p)) {
+            delete p;
+            finish(what, nullptr); // never sent: the link goes down and retries
+            return;
+        }
         self->m_pending.push_back(p);
-        self->sendArgv(args, &RedisLink::onReply, p);
     }
 }
 
@@ -348,6 +358,8 @@ void RedisLink::lost(const QString &reason) {
         if (done)
             done(nullptr);
     }
+    if (m_stopped)
+        return; // a failure queued before stop(): nobody to tell, nothing to retry
     if (wasUp || !m_retry.isActive())
         Q_EMIT down(reason);
     m_retry.start(m_backoffMs);

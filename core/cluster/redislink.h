@@ -90,6 +90,7 @@ private:
     int m_unconfirmed = 0; // channels of the SUBSCRIBE sent on connecting not confirmed yet
     QElapsedTimer m_subscribeSent;
     bool m_connecting = false;
+    bool m_stopped = false; // stop() called: no reconnect until start()
     QString m_lastError;
     std::deque<Pending *> m_pending; // in send order: Redis answers in order
     qint64 m_pendingBytes = 0;

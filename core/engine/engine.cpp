@@ -479,6 +479,7 @@ bool Engine::startShard(int index, quint16 port, QString *error) {
             m_leaving = true;
             m_broker->leave([this] {
                 m_leaving = false;
+                m_clusterUp = false;
                 Q_EMIT stopped();
             });
         } else {
