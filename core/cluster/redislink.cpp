@@ -45,46 +45,42 @@ RedisLink::~RedisLink() {
 
 // hiredis asks for writability whenever it has something to send and drops it once sent: one
 // notifier per descriptor and direction, toggled, not one made and deleted per command.
-void RedisLink::addRead(void *link) {
-    auto *self = static_cast<RedisLink *>(link);
-    if (!self->m_context)
+void RedisLink::watch(bool write, bool on) {
+    QSocketNotifier *&n = write ? m_write : m_read;
+    if (!on || !m_context) {
+        if (n)
+            n->setEnabled(false); // may be inside its own activation
         return;
-    if (!self->m_read) {
-        self->m_read =
-            new QSocketNotifier(qintptr(self->m_context->c.fd), QSocketNotifier::Read, self);
-        connect(self->m_read, &QSocketNotifier::activated, self, [self] {
-            if (self->m_context)
-                redisAsyncHandleRead(self->m_context);
+    }
+    if (!n) {
+        n = new QSocketNotifier(qintptr(m_context->c.fd),
+                                write ? QSocketNotifier::Write : QSocketNotifier::Read, this);
+        connect(n, &QSocketNotifier::activated, this, [this, write] {
+            if (!m_context)
+                return;
+            if (write)
+                redisAsyncHandleWrite(m_context);
+            else
+                redisAsyncHandleRead(m_context);
         });
     }
-    self->m_read->setEnabled(true);
+    n->setEnabled(true);
+}
+
+void RedisLink::addRead(void *link) {
+    static_cast<RedisLink *>(link)->watch(false, true);
 }
 
 void RedisLink::delRead(void *link) {
-    auto *self = static_cast<RedisLink *>(link);
-    if (self->m_read)
-        self->m_read->setEnabled(false); // may be inside its own activation
+    static_cast<RedisLink *>(link)->watch(false, false);
 }
 
 void RedisLink::addWrite(void *link) {
-    auto *self = static_cast<RedisLink *>(link);
-    if (!self->m_context)
-        return;
-    if (!self->m_write) {
-        self->m_write =
-            new QSocketNotifier(qintptr(self->m_context->c.fd), QSocketNotifier::Write, self);
-        connect(self->m_write, &QSocketNotifier::activated, self, [self] {
-            if (self->m_context)
-                redisAsyncHandleWrite(self->m_context);
-        });
-    }
-    self->m_write->setEnabled(true);
+    static_cast<RedisLink *>(link)->watch(true, true);
 }
 
 void RedisLink::delWrite(void *link) {
-    auto *self = static_cast<RedisLink *>(link);
-    if (self->m_write)
-        self->m_write->setEnabled(false);
+    static_cast<RedisLink *>(link)->watch(true, false);
 }
 
 void RedisLink::cleanup(void *link) {

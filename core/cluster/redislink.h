@@ -73,6 +73,8 @@ private:
     static void addWrite(void *link);
     static void delWrite(void *link);
     static void cleanup(void *link);
+    /// The read or write notifier on the context's descriptor, made once, then toggled.
+    void watch(bool write, bool on);
 
     void connectNow();
     void lost(const QString &reason);

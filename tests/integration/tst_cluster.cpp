@@ -62,6 +62,21 @@ QString freshClusterName() {
                                      QLatin1Char('0'));
 }
 
+/// Nodes A and B on one Redis, each having seen the other; false with a message.
+bool twoNodes(const RedisFixture &redis, const QString &cluster, std::unique_ptr<GatewayHarness> *a,
+              std::unique_ptr<GatewayHarness> *b, QString *error) {
+    *a = node(redis, cluster, QStringLiteral("nodeA"), error);
+    if (*a)
+        *b = node(redis, cluster, QStringLiteral("nodeB"), error);
+    if (!*a || !*b)
+        return false;
+    if (!QTest::qWaitFor([&] { return nodesSeen(**a) == 2 && nodesSeen(**b) == 2; }, 10000)) {
+        *error = QStringLiteral("the two nodes did not see each other in 10 s");
+        return false;
+    }
+    return true;
+}
+
 } // namespace
 
 class TestCluster final : public QObject {
@@ -77,12 +92,8 @@ private slots:
         WSGATE_START_REDIS(redis);
         const QString cluster = freshClusterName();
         QString error;
-        auto a = node(redis, cluster, QStringLiteral("nodeA"), &error);
-        QVERIFY2(a, qPrintable(error));
-        auto b = node(redis, cluster, QStringLiteral("nodeB"), &error);
-        QVERIFY2(b, qPrintable(error));
-        QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 2, 10000);
-        QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*b), 2, 10000);
+        std::unique_ptr<GatewayHarness> a, b;
+        QVERIFY2(twoNodes(redis, cluster, &a, &b, &error), qPrintable(error));
 
         TestClient a1, b1, b2;
         QVERIFY(a1.open(a->wsUrl()));
@@ -160,11 +171,8 @@ private slots:
         WSGATE_START_REDIS(redis);
         const QString cluster = freshClusterName();
         QString error;
-        auto a = node(redis, cluster, QStringLiteral("nodeA"), &error);
-        QVERIFY2(a, qPrintable(error));
-        auto b = node(redis, cluster, QStringLiteral("nodeB"), &error);
-        QVERIFY2(b, qPrintable(error));
-        QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 2, 10000);
+        std::unique_ptr<GatewayHarness> a, b;
+        QVERIFY2(twoNodes(redis, cluster, &a, &b, &error), qPrintable(error));
         TestClient a1, b1;
         QVERIFY(a1.open(a->wsUrl()));
         QVERIFY(b1.open(b->wsUrl()));
@@ -237,11 +245,8 @@ private slots:
         WSGATE_START_REDIS(redis);
         const QString cluster = freshClusterName();
         QString error;
-        auto a = node(redis, cluster, QStringLiteral("nodeA"), &error);
-        QVERIFY2(a, qPrintable(error));
-        auto b = node(redis, cluster, QStringLiteral("nodeB"), &error);
-        QVERIFY2(b, qPrintable(error));
-        QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 2, 10000);
+        std::unique_ptr<GatewayHarness> a, b;
+        QVERIFY2(twoNodes(redis, cluster, &a, &b, &error), qPrintable(error));
         const QByteArray nodes = cluster.toUtf8() + ":nodes";
         const QByteArray infos = cluster.toUtf8() + ":nodeinfo";
         QCOMPARE(redis.integerCommand({"ZCARD", nodes}), 2);
