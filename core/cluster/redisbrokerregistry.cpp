@@ -156,8 +156,9 @@ void RedisBroker::keepRecentNodes(QHash<quint32, Node> read, qint64 nowMs) {
     // re-registered yet is not a push to an unknown client. Both clocks bound it (a Redis
     // failed over to a machine whose clock is behind must not keep dead nodes longer).
     for (auto it = m_nodes.cbegin(); it != m_nodes.cend(); ++it) {
+        // (a node that left is out of m_nodes already: forgetNode, and the filter above)
         if (read.contains(it.key()) || it->heartbeatMs < nowMs - NodeTimeoutMs ||
-            local - it->readMs > NodeTimeoutMs || leftSince(*it))
+            local - it->readMs > NodeTimeoutMs)
             continue;
         const bool sameNodeNewTag =
             std::any_of(read.cbegin(), read.cend(), [&](const Node &n) { return n.id == it->id; });

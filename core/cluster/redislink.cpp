@@ -33,14 +33,17 @@ RedisLink::RedisLink(const RedisAddress &address, const QString &name, QObject *
 
 RedisLink::~RedisLink() {
     m_handler = nullptr;
-    for (Pending *p : m_pending)
-        p->done = nullptr; // freeing the context calls them back: nobody to tell any more
-    if (m_context) {
-        m_context->data = nullptr;
-        redisAsyncFree(m_context); // calls every pending callback with a null reply
-        m_context = nullptr;
-    }
+    stop();
     cleanup(this);
+}
+
+void RedisLink::freeContext() {
+    if (!m_context)
+        return;
+    redisAsyncContext *dead = m_context;
+    m_context = nullptr;
+    dead->data = nullptr; // no disconnect callback into lost()
+    redisAsyncFree(dead); // each pending reply called back empty
 }
 
 // hiredis asks for writability whenever it has something to send and drops it once sent: one
@@ -106,13 +109,8 @@ void RedisLink::stop() {
     m_retry.stop();
     m_sweep.stop();
     for (Pending *p : m_pending)
-        p->done = nullptr;
-    if (m_context) {
-        redisAsyncContext *c = m_context;
-        m_context = nullptr;
-        c->data = nullptr; // no disconnect callback into lost()
-        redisAsyncFree(c); // each pending reply called back empty, and freed
-    }
+        p->done = nullptr; // nobody to tell any more
+    freeContext();
     for (Pending *p : m_pending) // any hiredis did not hold
         delete p;
     m_pending.clear();
@@ -168,12 +166,7 @@ void RedisLink::onConnect(const redisAsyncContext *c, int status) {
             QMetaObject::invokeMethod(
                 self,
                 [self, what, detail] {
-                    if (self->m_context) {
-                        redisAsyncContext *dead = self->m_context;
-                        self->m_context = nullptr;
-                        dead->data = nullptr;
-                        redisAsyncFree(dead);
-                    }
+                    self->freeContext();
                     self->lost(QStringLiteral("%1: %2").arg(QLatin1String(what), detail));
                 },
                 Qt::QueuedConnection);
@@ -252,7 +245,7 @@ void RedisLink::onSubscription(redisAsyncContext *, void *reply, void *privdata)
     if (qstrncmp(kind->str, "subscribe", 10) == 0) {
         // Redis confirms each channel in order: the first ones answer the SUBSCRIBE sent on
         // connecting.
-        if (self->m_unconfirmed > 0 && --self->m_unconfirmed == 0 && self->m_ready) {
+        if (self->m_unconfirmed > 0 && --self->m_unconfirmed == 0) { // (only while ready)
             self->m_up = true;
             Q_EMIT self->up();
         }
@@ -330,10 +323,7 @@ void RedisLink::sweep() {
     if (!commandLate && !subscribeLate)
         return;
     // Redis does not answer in time: fail everything outstanding now, and reconnect.
-    redisAsyncContext *dead = m_context;
-    m_context = nullptr;
-    dead->data = nullptr;
-    redisAsyncFree(dead); // each pending callback gets a null reply
+    freeContext();
     lost(QStringLiteral("no answer in %1 ms").arg(CommandTimeoutMs));
 }
 

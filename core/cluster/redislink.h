@@ -77,6 +77,9 @@ private:
     void watch(bool write, bool on);
 
     void connectNow();
+    /// Frees the context without a disconnect callback; hiredis calls each pending reply back
+    /// empty.
+    void freeContext();
     void lost(const QString &reason);
     void sweep();
     bool sendArgv(const QList<QByteArray> &args, void (*fn)(redisAsyncContext *, void *, void *),
