@@ -170,9 +170,12 @@ void RedisBroker::keepRecentNodes(QHash<quint32, Node> read, qint64 nowMs) {
 }
 
 void RedisBroker::forgetNode(const QString &nodeId, qint64 lastHeartbeatMs) {
-    m_leftNodes.insert(nodeId, LeftNode{lastHeartbeatMs, m_clock.elapsed() + NodeTimeoutMs});
+    const auto before = m_nodes.size();
     for (auto it = m_nodes.begin(); it != m_nodes.end();)
         it = it->id == nodeId ? m_nodes.erase(it) : std::next(it);
+    if (m_nodes.size() == before)
+        return; // not one we knew: m_leftNodes holds only nodes that were in m_nodes
+    m_leftNodes.insert(nodeId, LeftNode{lastHeartbeatMs, m_clock.elapsed() + NodeTimeoutMs});
     Q_EMIT nodeCountChanged(int(m_nodes.size()) + 1);
 }
 
