@@ -16,6 +16,11 @@
 # PHP and the load tools moves ±15 % from run to run; CPU per message moves much less, which is
 # why this script exists. Prints a Markdown table of medians: each process's CPU per message,
 # and the ceiling that puts on the ratio to raw when the cores are the limit.
+#
+# AB_PIN="PHP_CPUS:OTHER_CPUS" (e.g. "0:1") pins PHP-FPM (master and workers) to PHP_CPUS and the
+# gateway and both load tools to OTHER_CPUS (taskset lists): PHP then has cores nobody takes
+# from it, as on a machine with cores to spare, and the ratio shows what the gateway costs PHP
+# rather than what it costs the two shared cores.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +30,14 @@ ROUNDS=${AB_ROUNDS:-3}
 POINTS=${AB_POINTS:-"16:64:4:4 16:16384:32:8 4:102400:32:8"}
 FPM=${BENCH_FPM:-$(command -v php-fpm8.2 || command -v php-fpm || echo /usr/sbin/php-fpm8.2)}
 (($# >= 1)) || { echo "usage: $0 'LABEL=[ENV=VALUE ...] [wsgated]' ..." >&2; exit 2; }
+PIN_PHP=""
+PIN_REST=()
+if [[ -n ${AB_PIN:-} ]]; then
+    [[ $AB_PIN == ?*:?* ]] || { echo "bench-ab: AB_PIN='$AB_PIN': expected PHP_CPUS:OTHER_CPUS" >&2; exit 2; }
+    command -v taskset >/dev/null || { echo "bench-ab: AB_PIN needs taskset (util-linux)" >&2; exit 2; }
+    PIN_PHP=${AB_PIN%%:*}
+    PIN_REST=(taskset -c "${AB_PIN#*:}")
+fi
 for variant in "$@"; do
     label=${variant%%=*}
     [[ $variant == *=* && -n $label && $label != *[[:space:]]* ]] ||
@@ -57,6 +70,9 @@ per_msg() { LC_ALL=C awk -v c="$1" -v m="$2" 'BEGIN { printf "%.1f", (m > 0 ? c 
 
 # shellcheck source=scripts/bench-fpm.sh
 source "$ROOT/scripts/bench-fpm.sh"
+if [[ -n $PIN_PHP ]]; then
+    BENCH_FPM_WRAP=(taskset -c "$PIN_PHP") # the master, and every worker it forks
+fi
 bench_start_fpm wsgate-ab 4
 RESULTS=$TMP/results
 : >"$RESULTS"
@@ -64,10 +80,10 @@ RESULTS=$TMP/results
 # Both print "rate gateway_us load_us fpm_us" (CPU per message; the gateway's 0 for raw).
 run_raw() { # conns size
     local r f0 f1
-    "$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
+    ${PIN_REST[@]+"${PIN_REST[@]}"} "$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
         --duration 1 --warmup 0 --connections "$1" --size "$2" >/dev/null
     f0=$(fpm_cpu_ms)
-    r=$("$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
+    r=$(${PIN_REST[@]+"${PIN_REST[@]}"} "$BUILD/bench/fcgiload" --fastcgi "unix:$SOCK" --script "$SCRIPT" --client raw \
         --duration "$DUR" --warmup 0 --connections "$1" --size "$2" | grep '^RESULT')
     f1=$(fpm_cpu_ms)
     printf '%.0f 0 %s %s\n' "$(field rate "$r")" "$(field self_us_per_msg "$r")" \
@@ -79,7 +95,7 @@ run_variant() { # spec conns size pool
     for word in $spec; do
         if [[ $word == *=* ]]; then envs+=("$word"); else bin=$word; fi
     done
-    env ${envs[@]+"${envs[@]}"} "$bin" --listen 127.0.0.1:0 --push-listen 127.0.0.1:0 \
+    ${PIN_REST[@]+"${PIN_REST[@]}"} env ${envs[@]+"${envs[@]}"} "$bin" --listen 127.0.0.1:0 --push-listen 127.0.0.1:0 \
         --fastcgi "unix:$SOCK" --script "$SCRIPT" --fastcgi-pool "$pool" 2>"$TMP/gw.log" &
     GW_PID=$!
     for _ in $(seq 100); do
@@ -88,11 +104,11 @@ run_variant() { # spec conns size pool
         sleep 0.1
     done
     [[ -n $port ]] || { cat "$TMP/gw.log" >&2; exit 1; }
-    "$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration 1 --warmup 0 \
+    ${PIN_REST[@]+"${PIN_REST[@]}"} "$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration 1 --warmup 0 \
         --connections "$conns" --size "$size" >/dev/null
     c0=$(cpu_ms "$GW_PID")
     f0=$(fpm_cpu_ms)
-    r=$("$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration "$DUR" --warmup 0 \
+    r=$(${PIN_REST[@]+"${PIN_REST[@]}"} "$BUILD/bench/wsload" --url "ws://127.0.0.1:$port/ws" --duration "$DUR" --warmup 0 \
         --connections "$conns" --size "$size" | grep '^RESULT')
     c1=$(cpu_ms "$GW_PID")
     f1=$(fpm_cpu_ms)
@@ -131,6 +147,10 @@ echo "Medians of $ROUNDS rounds, ${DUR} s each; raw = PHP-FPM over FastCGI (benc
 echo "same rounds. CPU per message of each process, in µs: the gateway, the load tool (fcgiload or wsload),"
 echo "PHP-FPM (master and workers). CPU ceiling: the raw row's total CPU per message over the variant's, the"
 echo "most the ratio to raw can be while the $(nproc) cores are the limit."
+if [[ -n $PIN_PHP ]]; then
+    echo "Pinned (AB_PIN=$AB_PIN): PHP-FPM on CPUs $PIN_PHP, the gateway and the load tools on ${AB_PIN#*:}"
+    echo "(the ceiling column assumes shared cores)."
+fi
 echo
 echo "| connections × size, FPM workers, pool | variant | msg/s | / raw | gateway µs | load tool µs | PHP-FPM µs | CPU ceiling |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"

@@ -5,7 +5,8 @@
 # Makes TMP (a temp dir removed on exit, with GW_PID, BENCH_PIDS and php-fpm killed if set),
 # copies bench/echo.php (or bench/SCRIPT) to SCRIPT, and starts php-fpm (FPM, pm = static with
 # CHILDREN workers) on the unix socket SOCK; exits the script when php-fpm does not come up.
-# Needs ROOT, FPM and say(). Then, for faults and other pool sizes:
+# Needs ROOT, FPM and say(); BENCH_FPM_WRAP, an array, prefixes the php-fpm command (taskset).
+# Then, for faults and other pool sizes:
 #   bench_fpm_pids          the master and its workers, space-separated
 #   bench_stop_fpm          graceful stop (SIGQUIT), waits for it
 #   bench_kill_fpm [all]    SIGKILL the master (with "all": and its workers, at once)
@@ -52,7 +53,7 @@ bench_run_fpm() {
     local root_flag=()
     ((EUID == 0)) && root_flag=(--allow-to-run-as-root)
     rm -f "$SOCK"
-    "$FPM" --nodaemonize --fpm-config "$TMP/fpm.conf" "${root_flag[@]}" 2>>"$TMP/fpm.log" &
+    ${BENCH_FPM_WRAP[@]+"${BENCH_FPM_WRAP[@]}"} "$FPM" --nodaemonize --fpm-config "$TMP/fpm.conf" "${root_flag[@]}" 2>>"$TMP/fpm.log" &
     FPM_PID=$!
     for _ in $(seq 100); do
         [[ -S $SOCK ]] && break
