@@ -42,6 +42,8 @@ public:
     static constexpr int GatherTimeoutMs = 2000; // answers from other nodes
     static constexpr int UnsubscribeDelayMs = 5000;
     static constexpr int MaxClientsPerAnswer = 10000;
+    /// Live nodes a registry read takes (ZRANGEBYSCORE ... LIMIT): routing knows at most these.
+    static constexpr int MaxNodes = 1000;
 
     RedisBroker(const Settings &settings, NodeRouter *router, QObject *parent = nullptr);
     ~RedisBroker() override;
@@ -135,6 +137,7 @@ private:
     std::function<qint64()> m_connectionCount;
     QHash<quint32, Node> m_nodes;         // live nodes but this one, by tag
     QHash<QString, LeftNode> m_leftNodes; // by id
+    bool m_registryFull = false;          // the last read was cut at MaxNodes (said once)
     qint64 m_lastHeartbeatMs = 0;         // ours, Redis's clock
     quint64 m_nextRequest = 1;
     QHash<quint64, std::shared_ptr<Request>> m_requests;

@@ -83,9 +83,11 @@ void RedisBroker::heartbeat() {
             {"HSET", key("nodeinfo"), id, QJsonDocument(info).toJson(QJsonDocument::Compact)},
             nullptr);
         const QByteArray oldest = QByteArray::number(nowMs - NodeTimeoutMs);
+        const QByteArray maxNodes = QByteArray::number(MaxNodes);
         // Dead nodes leave the registry; the live ones are what routing knows.
         m_commands->command(
-            {"ZRANGEBYSCORE", key("nodes"), "-inf", "(" + oldest}, [this](const redisReply *dead) {
+            {"ZRANGEBYSCORE", key("nodes"), "-inf", "(" + oldest, "LIMIT", "0", maxNodes},
+            [this](const redisReply *dead) {
                 if (!dead || dead->type != REDIS_REPLY_ARRAY || dead->elements == 0)
                     return;
                 QList<QByteArray> zrem{"ZREM", key("nodes")};
@@ -99,10 +101,17 @@ void RedisBroker::heartbeat() {
                 m_commands->command(hdel, nullptr);
             });
         m_commands->command(
-            {"ZRANGEBYSCORE", key("nodes"), oldest, "+inf", "WITHSCORES"},
+            {"ZRANGEBYSCORE", key("nodes"), oldest, "+inf", "WITHSCORES", "LIMIT", "0", maxNodes},
             [this, nowMs](const redisReply *live) {
                 if (!live || live->type != REDIS_REPLY_ARRAY)
                     return;
+                const bool full = live->elements >= 2 * size_t(MaxNodes);
+                if (full && !m_registryFull)
+                    Q_EMIT logLine(QStringLiteral("warning"),
+                                   QStringLiteral("cluster: the registry holds %1 live nodes or "
+                                                  "more; routing knows %1 of them")
+                                       .arg(MaxNodes));
+                m_registryFull = full;
                 QList<QByteArray> args{"HMGET", key("nodeinfo")};
                 QList<qint64> beats; // each node's last heartbeat, Redis's clock
                 for (size_t i = 0; i + 1 < live->elements; i += 2) {

@@ -13,6 +13,69 @@ constexpr int RetryMaxMs = 5000;
 constexpr int SweepIntervalMs = 500;
 } // namespace
 
+// Every reply hiredis builds for this link goes through these: what it would hold is counted
+// (the objects and the strings) before hiredis allocates it, and refused past the limit, which
+// hiredis reports as out of memory and we as the limit (onDisconnect). The count of an array's
+// elements is what hiredis allocates first, so "*2000000000" is refused before its elements.
+struct RedisLink::Replies {
+    static RedisLink *link(const redisReadTask *task) {
+        return static_cast<RedisLink *>(task->privdata);
+    }
+    static void *string(const redisReadTask *task, char *str, size_t len) {
+        RedisLink *l = link(task);
+        return l->admitReply(task, qint64(sizeof(redisReply)) + qint64(len))
+                   ? l->m_hiredisReplies->createString(task, str, len)
+                   : nullptr;
+    }
+    template <typename Count> // int in hiredis 0.14 (Debian 12), size_t from 1.0
+    static void *array(const redisReadTask *task, Count elements) {
+        RedisLink *l = link(task);
+        const qint64 bytes = qint64(sizeof(redisReply)) + qint64(elements) * qint64(sizeof(void *));
+        return l->admitReply(task, bytes) ? l->m_hiredisReplies->createArray(task, elements)
+                                          : nullptr;
+    }
+    static void *integer(const redisReadTask *task, long long value) {
+        RedisLink *l = link(task);
+        return l->admitReply(task, qint64(sizeof(redisReply)))
+                   ? l->m_hiredisReplies->createInteger(task, value)
+                   : nullptr;
+    }
+    static void *nil(const redisReadTask *task) {
+        RedisLink *l = link(task);
+        return l->admitReply(task, qint64(sizeof(redisReply)))
+                   ? l->m_hiredisReplies->createNil(task)
+                   : nullptr;
+    }
+    static redisReplyObjectFunctions *functions() {
+        static redisReplyObjectFunctions f{&string, &array, &integer, &nil, &freeReplyObject};
+        return &f;
+    }
+};
+
+QString RedisLink::replyRefusedReason() {
+    return QStringLiteral("a reply larger than the limit of %1 bytes").arg(MaxReplyBytes);
+}
+
+bool RedisLink::admitReply(const redisReadTask *task, qint64 bytes) {
+    if (!task->parent)
+        m_replyBytes = 0; // a reply begins
+    m_replyBytes += bytes;
+    if (m_replyBytes <= MaxReplyBytes)
+        return true;
+    m_replyRefused = true;
+    return false;
+}
+
+void RedisLink::checkReplyBuffer() {
+    // A string is built only once all of it is in; until then it is hiredis's buffer.
+    const redisReader *r = m_context->c.reader;
+    if (qint64(r->len - r->pos) <= MaxReplyBytes)
+        return;
+    m_replyRefused = true;
+    freeContext();
+    lost(replyRefusedReason());
+}
+
 struct RedisLink::Pending {
     RedisLink *link = nullptr;
     Reply done;
@@ -61,10 +124,13 @@ void RedisLink::watch(bool write, bool on) {
         connect(n, &QSocketNotifier::activated, this, [this, write] {
             if (!m_context)
                 return;
-            if (write)
+            if (write) {
                 redisAsyncHandleWrite(m_context);
-            else
-                redisAsyncHandleRead(m_context);
+                return;
+            }
+            redisAsyncHandleRead(m_context);
+            if (m_context)
+                checkReplyBuffer();
         });
     }
     n->setEnabled(true);
@@ -135,6 +201,10 @@ void RedisLink::connectNow() {
     }
     m_context = c;
     m_connecting = true;
+    m_replyRefused = false;
+    m_hiredisReplies = c->c.reader->fn;
+    c->c.reader->fn = Replies::functions();
+    c->c.reader->privdata = this;
     c->data = this;
     c->ev.data = this;
     c->ev.addRead = &RedisLink::addRead;
@@ -217,7 +287,9 @@ void RedisLink::onDisconnect(const redisAsyncContext *c, int status) {
     if (!self)
         return;
     self->m_context = nullptr; // hiredis frees it after this callback
-    self->lost(status == REDIS_OK ? QStringLiteral("disconnected") : QString::fromUtf8(c->errstr));
+    self->lost(self->m_replyRefused ? replyRefusedReason()
+               : status == REDIS_OK ? QStringLiteral("disconnected")
+                                    : QString::fromUtf8(c->errstr));
 }
 
 void RedisLink::onReply(redisAsyncContext *, void *reply, void *privdata) {

@@ -13,13 +13,17 @@
 
 class QSocketNotifier;
 struct redisAsyncContext;
+struct redisReadTask;
 struct redisReply;
+struct redisReplyObjectFunctions;
 
 /// One hiredis async connection on the Qt event loop to the cluster's Redis: connects and
 /// reconnects with backoff, AUTH and SELECT, commands with one deadline each and a bound on
 /// what waits (past it, a command is refused at once: nothing queues without bound while Redis
 /// is away), and every command still outstanding failed when the connection goes. A link in
-/// subscriber mode delivers messages to its handler and resubscribes after a reconnect.
+/// subscriber mode delivers messages to its handler and resubscribes after a reconnect. What
+/// Redis sends is bounded too: a reply (or a message delivered) that would hold more than
+/// MaxReplyBytes closes the link with that reason, before hiredis buffers or allocates past it.
 class RedisLink final : public QObject {
     Q_OBJECT
 public:
@@ -31,6 +35,8 @@ public:
     static constexpr int CommandTimeoutMs = 2000;
     static constexpr int MaxPendingCommands = 10000;
     static constexpr qint64 MaxPendingBytes = 64 * 1024 * 1024;
+    /// Anything this link may send comes back within it (a PUBLISH heard by a subscriber).
+    static constexpr qint64 MaxReplyBytes = MaxPendingBytes + 64 * 1024;
 
     RedisLink(const RedisAddress &address, const QString &name, QObject *parent = nullptr);
     ~RedisLink() override;
@@ -73,6 +79,12 @@ private:
     static void addWrite(void *link);
     static void delWrite(void *link);
     static void cleanup(void *link);
+    /// hiredis's reply constructors, each counted against MaxReplyBytes first.
+    struct Replies;
+    bool admitReply(const redisReadTask *task, qint64 bytes);
+    /// After a read: a reply hiredis is still buffering may not pass MaxReplyBytes either.
+    void checkReplyBuffer();
+    static QString replyRefusedReason();
     /// The read or write notifier on the context's descriptor, made once, then toggled.
     void watch(bool write, bool on);
 
@@ -88,6 +100,9 @@ private:
     RedisAddress m_address;
     QString m_name;
     redisAsyncContext *m_context = nullptr;
+    const redisReplyObjectFunctions *m_hiredisReplies = nullptr; // the ones ours wrap
+    qint64 m_replyBytes = 0;     // what the reply being read holds so far
+    bool m_replyRefused = false; // over MaxReplyBytes: the reason the link goes down
     QSocketNotifier *m_read = nullptr;
     QSocketNotifier *m_write = nullptr;
     bool m_ready = false;  // connected, authenticated, database selected

@@ -1,11 +1,15 @@
 // RedisLink against a scripted Redis (a QTcpServer speaking RESP): faults a real redis-server
 // does not produce on demand — a SUBSCRIBE answered late or never. A subscriber link is up only
 // once Redis confirmed its channels (before that, a message published to them reaches nobody);
-// an unconfirmed SUBSCRIBE is a timeout like an unanswered command. tst_cluster runs the link
+// an unconfirmed SUBSCRIBE is a timeout like an unanswered command. And replies no real Redis
+// would send: past the link's reply limit (a string still arriving, an array's count, an array
+// of small elements), each closes the link with the limit named. tst_cluster runs the link
 // against a real redis-server.
 
 #include "cluster/redislink.h"
 #include "testmain.h"
+
+#include <hiredis/hiredis.h>
 
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -41,6 +45,11 @@ public:
     }
     void publish(const QByteArray &channel, const QByteArray &payload) {
         m_socket->write("*3\r\n$7\r\nmessage\r\n" + bulk(channel) + bulk(payload));
+    }
+    void send(const QByteArray &raw) { m_socket->write(raw); }
+    bool saw(const QByteArray &command) const {
+        return std::any_of(commands.cbegin(), commands.cend(),
+                           [&](const QList<QByteArray> &c) { return c.value(0) == command; });
     }
 
     int connections = 0;
@@ -99,9 +108,31 @@ RedisAddress addressOf(const ScriptedRedis &redis) {
     return a;
 }
 
-bool sawSubscribe(const ScriptedRedis &redis) {
-    return std::any_of(redis.commands.cbegin(), redis.commands.cend(),
-                       [](const QList<QByteArray> &c) { return c.value(0) == "SUBSCRIBE"; });
+/// A command link up on `redis` with a GET outstanding; `answer` says what it got (null: failed).
+struct GetOutstanding {
+    explicit GetOutstanding(ScriptedRedis &redis)
+        : link(addressOf(redis), QStringLiteral("commands"))
+        , up(&link, &RedisLink::up)
+        , down(&link, &RedisLink::down) {
+        link.start();
+        if (!QTest::qWaitFor([&] { return up.size() == 1; }, 5000))
+            return;
+        link.command({"GET", "k"}, [this](const redisReply *r) {
+            answered = true;
+            length = r && r->type == REDIS_REPLY_STRING ? qint64(r->len) : -1;
+        });
+        ready = QTest::qWaitFor([&] { return redis.saw("GET"); }, 5000);
+    }
+    RedisLink link;
+    QSignalSpy up;
+    QSignalSpy down;
+    bool ready = false; // up, and the GET arrived
+    bool answered = false;
+    qint64 length = -1;
+};
+
+QByteArray bulkHeader(qint64 size) {
+    return '$' + QByteArray::number(size) + "\r\n";
 }
 
 } // namespace
@@ -131,7 +162,7 @@ private Q_SLOTS:
         link.subscribe({"node:a", "all"});
         QSignalSpy up(&link, &RedisLink::up);
         link.start();
-        QTRY_VERIFY(sawSubscribe(redis));
+        QTRY_VERIFY(redis.saw("SUBSCRIBE"));
         QTest::qWait(100);
         QCOMPARE(up.size(), 0);
         QVERIFY(!link.isUp());
@@ -176,12 +207,65 @@ private Q_SLOTS:
         QSignalSpy up(&link, &RedisLink::up);
         QSignalSpy down(&link, &RedisLink::down);
         link.start();
-        QTRY_VERIFY(sawSubscribe(redis));
+        QTRY_VERIFY(redis.saw("SUBSCRIBE"));
         QTRY_VERIFY_WITH_TIMEOUT(!down.isEmpty(), RedisLink::CommandTimeoutMs + 2000);
         QCOMPARE(up.size(), 0);
         QVERIFY(down.first().first().toString().contains(QLatin1String("no answer")));
         // and it tries again, on a new connection
         QTRY_COMPARE_WITH_TIMEOUT(redis.connections, 2, 3000);
+    }
+
+    void aReplyAtTheLimitIsDelivered() {
+        ScriptedRedis redis;
+        GetOutstanding get(redis);
+        QVERIFY(get.ready);
+        // the string and the reply object hiredis builds for it
+        const qint64 size = RedisLink::MaxReplyBytes - qint64(sizeof(redisReply));
+        redis.send(bulkHeader(size) + QByteArray(size, 'x') + "\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(get.answered, 20000);
+        QCOMPARE(get.length, size);
+        QVERIFY(get.down.isEmpty());
+    }
+
+    void aStringPastTheLimitClosesTheLinkBeforeItIsAllIn() {
+        ScriptedRedis redis;
+        GetOutstanding get(redis);
+        QVERIFY(get.ready);
+        // Never finished: the link gives up once more than the limit waits in its buffer.
+        redis.send(bulkHeader(4 * RedisLink::MaxReplyBytes) +
+                   QByteArray(RedisLink::MaxReplyBytes + 64 * 1024, 'x'));
+        QTRY_VERIFY_WITH_TIMEOUT(!get.down.isEmpty(), 20000);
+        QVERIFY2(get.down.first().first().toString().contains(QLatin1String("limit")),
+                 qPrintable(get.down.first().first().toString()));
+        QVERIFY(get.answered);
+        QCOMPARE(get.length, -1);       // told it failed
+        QTRY_COMPARE(get.up.size(), 2); // and up again on a new connection
+        QCOMPARE(redis.connections, 2);
+    }
+
+    void anArrayCountPastTheLimitIsRefusedBeforeItsElements() {
+        ScriptedRedis redis;
+        GetOutstanding get(redis);
+        QVERIFY(get.ready);
+        redis.send("*2000000000\r\n"); // 16 GB of element pointers, were it allocated
+        QTRY_VERIFY(!get.down.isEmpty());
+        QVERIFY(get.down.first().first().toString().contains(QLatin1String("limit")));
+        QVERIFY(get.answered);
+        QCOMPARE(get.length, -1);
+    }
+
+    void manySmallElementsPastTheLimitCloseTheLink() {
+        ScriptedRedis redis;
+        GetOutstanding get(redis);
+        QVERIFY(get.ready);
+        const qint64 elements = RedisLink::MaxReplyBytes / qint64(sizeof(redisReply)) + 1;
+        QByteArray reply = '*' + QByteArray::number(elements) + "\r\n";
+        for (qint64 i = 0; i < elements; ++i)
+            reply += ":1\r\n";
+        redis.send(reply);
+        QTRY_VERIFY_WITH_TIMEOUT(!get.down.isEmpty(), 20000);
+        QVERIFY(get.down.first().first().toString().contains(QLatin1String("limit")));
+        QCOMPARE(get.length, -1);
     }
 };
 
