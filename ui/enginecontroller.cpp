@@ -405,9 +405,10 @@ void EngineController::closeClient(const QByteArray &clientId, int code, const Q
             answer(this, ctx, [done] { done(false); });
             return;
         }
-        router->closeClient(clientId, code, reason.toUtf8(), [this, ctx, done](bool found) {
-            answer(this, ctx, [done, found] { done(found); });
-        });
+        router->closeClient(clientId, code, reason.toUtf8(),
+                            [this, ctx, done](const ClientLookup &r) {
+                                answer(this, ctx, [done, found = r.found] { done(found); });
+                            });
     });
 }
 

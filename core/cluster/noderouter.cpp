@@ -247,12 +247,12 @@ void NodeRouter::closeClient(const QByteArray &clientId, int code, const QByteAr
         clientId,
         [this, clientId, code, reason, done](Gateway *g) {
             g->closeClient(clientId, code, reason,
-                           [this, done](bool found) { answer([done, found] { done(found); }); });
+                           [this, done](const ClientLookup &r) { answer([done, r] { done(r); }); });
         },
         [this, clientId, code, reason, done](quint32 tag) {
             m_broker->closeOnNode(tag, clientId, code, reason, done);
         },
-        [done] { done(false); });
+        [done] { done({}); });
 }
 
 void NodeRouter::setMembership(const QByteArray &clientId, const QString &group, bool join,
@@ -260,13 +260,14 @@ void NodeRouter::setMembership(const QByteArray &clientId, const QString &group,
     forOwner(
         clientId,
         [this, clientId, group, join, done](Gateway *g) {
-            g->setMembership(clientId, group, join,
-                             [this, done](bool found) { answer([done, found] { done(found); }); });
+            g->setMembership(clientId, group, join, [this, done](const ClientLookup &r) {
+                answer([done, r] { done(r); });
+            });
         },
         [this, clientId, group, join, done](quint32 tag) {
             m_broker->membershipOnNode(tag, clientId, group, join, done);
         },
-        [done] { done(false); });
+        [done] { done({}); });
 }
 
 void NodeRouter::client(const QByteArray &clientId,

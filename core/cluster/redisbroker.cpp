@@ -14,6 +14,7 @@ namespace {
 
 constexpr int SweepIntervalMs = 250;
 const QByteArray Unavailable = QByteArrayLiteral("cluster_unavailable");
+const QByteArray Unreachable = QByteArrayLiteral("node_unreachable");
 
 QByteArray kindName(PushTarget::Kind kind) {
     switch (kind) {
@@ -266,6 +267,20 @@ std::function<void(int)> RedisBroker::failUnlessPublished(quint64 id) {
     };
 }
 
+std::function<void(int)>
+RedisBroker::failUnlessHeard(quint64 id, std::function<void(const QByteArray &)> fail) {
+    return [this, id, fail](int subscribers) {
+        // Nobody will answer, and the client is not known to be gone: Redis refused the
+        // message, or nobody listens on a node the registry still has (its subscriber link
+        // reconnecting, or dead less than NodeTimeoutMs ago). Told to try again, not "unknown".
+        if (subscribers > 0 || !m_requests.remove(id))
+            return;
+        if (subscribers == 0)
+            ++m_unreachable;
+        fail(subscribers == 0 ? Unreachable : Unavailable);
+    };
+}
+
 std::function<void(int)> RedisBroker::expectEveryOtherNode(quint64 id) {
     return [this, id](int subscribers) {
         const auto it = m_requests.constFind(id);
@@ -365,22 +380,26 @@ void RedisBroker::deliverToNode(quint32 tag, const PushTarget &target, const Out
                              {QStringLiteral("b"), m.binary},
                              {QStringLiteral("o"), m_settings.nodeId},
                              {QStringLiteral("r"), double(id)}};
-    send(nodeChannel(node->id), header, m.payload, [this, id](int subscribers) {
-        if (subscribers <= 0) // Redis refused it, or the node is gone: nobody will answer
-            finishRequest(id, subscribers == 0);
-    });
+    send(nodeChannel(node->id), header, m.payload, failUnlessHeard(id, [done](const QByteArray &e) {
+             DeliveryResult r = unavailable();
+             r.nodes = 1;
+             r.error = e;
+             done(r);
+         }));
 }
 
 void RedisBroker::closeOnNode(quint32 tag, const QByteArray &clientId, int code,
                               const QByteArray &reason, Delivery::Found done) {
     const auto node = m_nodes.constFind(tag);
     if (!isAvailable() || node == m_nodes.constEnd()) {
-        done(false);
+        done({false, isAvailable() ? QByteArray() : Unavailable});
         return;
     }
     const quint64 id = await(
         1, [](Request &r) { r.found = r.last.value(QStringLiteral("f")).toBool(); },
-        [done](Request &r, bool) { done(r.found); });
+        [done](Request &r, bool) {
+            done({r.found, {}});
+        });
     send(nodeChannel(node->id),
          {{QStringLiteral("t"), QStringLiteral("close")},
           {QStringLiteral("n"), QString::fromLatin1(clientId)},
@@ -388,19 +407,23 @@ void RedisBroker::closeOnNode(quint32 tag, const QByteArray &clientId, int code,
           {QStringLiteral("s"), QString::fromUtf8(reason)},
           {QStringLiteral("o"), m_settings.nodeId},
           {QStringLiteral("r"), double(id)}},
-         {}, failUnlessPublished(id));
+         {}, failUnlessHeard(id, [done](const QByteArray &e) {
+             done({false, e});
+         }));
 }
 
 void RedisBroker::membershipOnNode(quint32 tag, const QByteArray &clientId, const QString &group,
                                    bool join, Delivery::Found done) {
     const auto node = m_nodes.constFind(tag);
     if (!isAvailable() || node == m_nodes.constEnd()) {
-        done(false);
+        done({false, isAvailable() ? QByteArray() : Unavailable});
         return;
     }
     const quint64 id = await(
         1, [](Request &r) { r.found = r.last.value(QStringLiteral("f")).toBool(); },
-        [done](Request &r, bool) { done(r.found); });
+        [done](Request &r, bool) {
+            done({r.found, {}});
+        });
     send(nodeChannel(node->id),
          {{QStringLiteral("t"), QStringLiteral("member")},
           {QStringLiteral("n"), QString::fromLatin1(clientId)},
@@ -408,7 +431,9 @@ void RedisBroker::membershipOnNode(quint32 tag, const QByteArray &clientId, cons
           {QStringLiteral("j"), join},
           {QStringLiteral("o"), m_settings.nodeId},
           {QStringLiteral("r"), double(id)}},
-         {}, failUnlessPublished(id));
+         {}, failUnlessHeard(id, [done](const QByteArray &e) {
+             done({false, e});
+         }));
 }
 
 void RedisBroker::clientOnNode(quint32 tag, const QByteArray &clientId,
@@ -519,18 +544,18 @@ void RedisBroker::onCommand(const QJsonObject &h, const QByteArray &payload) {
     } else if (type == QLatin1String("close")) {
         m_router->closeClient(name, h.value(QStringLiteral("c")).toInt(),
                               h.value(QStringLiteral("s")).toString().toUtf8(),
-                              [this, origin, request](bool found) {
+                              [this, origin, request](const ClientLookup &r) {
                                   reply(origin, {{QStringLiteral("t"), QStringLiteral("found")},
                                                  {QStringLiteral("r"), request},
-                                                 {QStringLiteral("f"), found}});
+                                                 {QStringLiteral("f"), r.found}});
                               });
     } else if (type == QLatin1String("member")) {
         m_router->setMembership(name, h.value(QStringLiteral("g")).toString(),
                                 h.value(QStringLiteral("j")).toBool(),
-                                [this, origin, request](bool found) {
+                                [this, origin, request](const ClientLookup &r) {
                                     reply(origin, {{QStringLiteral("t"), QStringLiteral("found")},
                                                    {QStringLiteral("r"), request},
-                                                   {QStringLiteral("f"), found}});
+                                                   {QStringLiteral("f"), r.found}});
                                 });
     } else if (type == QLatin1String("client")) {
         m_router->client(name, [this, origin, request](const std::optional<ClientInfo> &c) {

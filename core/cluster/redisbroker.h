@@ -110,6 +110,10 @@ private:
     static void addDeliveryAnswer(Request &r);
     /// send()'s callback for a request to one node: it ends, incomplete, when nobody heard it.
     std::function<void(int)> failUnlessPublished(quint64 id);
+    /// The same for a request that must say why nobody heard it: `fail` gets
+    /// "cluster_unavailable" (Redis refused it) or "node_unreachable" (nobody listens).
+    std::function<void(int)> failUnlessHeard(quint64 id,
+                                             std::function<void(const QByteArray &error)> fail);
     /// send()'s callback for a request to every node: it awaits as many answers as there
     /// were other subscribers.
     std::function<void(int)> expectEveryOtherNode(quint64 id);
@@ -150,5 +154,6 @@ private:
     std::atomic<qint64> m_received{0};
     std::atomic<qint64> m_refused{0};
     std::atomic<qint64> m_gatherTimeouts{0};
+    std::atomic<qint64> m_unreachable{0}; // sends to a registered node nobody listened for
     std::atomic<qint64> m_outages{0};
 };

@@ -239,6 +239,9 @@ void RedisBroker::appendPrometheus(QByteArray &out) const {
            m_refused.load());
     metric("wsgate_cluster_gather_timeouts_total", "counter",
            "Answers from other nodes that did not all come in time.", m_gatherTimeouts.load());
+    metric("wsgate_cluster_unreachable_total", "counter",
+           "Sends to a client whose node is registered but was not listening (503).",
+           m_unreachable.load());
     metric("wsgate_cluster_outages_total", "counter", "Times Redis became unavailable.",
            m_outages.load());
 }

@@ -42,6 +42,13 @@ struct DeliveryResult {
     void add(const DeliveryResult &other);
 };
 
+/// What closing a client or changing its groups found: the client, no such client, or no way to
+/// ask its node (`error`: "cluster_unavailable", "node_unreachable"), when it may well exist.
+struct ClientLookup {
+    bool found = false;
+    QByteArray error;
+};
+
 /// "Deliver to these targets" and manage connections, wherever they are connected: the one
 /// interface the push API, the console and the admin API use. Answers arrive through the
 /// callbacks, possibly before the call returns (local) or later (other threads and nodes), on
@@ -49,7 +56,7 @@ struct DeliveryResult {
 class Delivery {
 public:
     using Done = std::function<void(const DeliveryResult &)>;
-    using Found = std::function<void(bool found)>;
+    using Found = std::function<void(const ClientLookup &)>;
 
     virtual ~Delivery() = default;
 

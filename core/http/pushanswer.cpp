@@ -33,8 +33,12 @@ HttpResponse PushAnswer::unknownClient() {
     return HttpResponse::jsonError(404, "unknown_client", QStringLiteral("no client with that id"));
 }
 
-HttpResponse PushAnswer::found(bool known) {
-    return known ? HttpResponse::json(200, {{"ok", true}}) : unknownClient();
+HttpResponse PushAnswer::found(const ClientLookup &lookup) {
+    if (!lookup.error.isEmpty())
+        return HttpResponse::jsonError(503, lookup.error,
+                                       QStringLiteral("the client's node could not be asked (%1)")
+                                           .arg(QString::fromLatin1(lookup.error)));
+    return lookup.found ? HttpResponse::json(200, {{"ok", true}}) : unknownClient();
 }
 
 HttpResponse PushAnswer::toClient(const DeliveryResult &r) {

@@ -5,6 +5,7 @@
 #include <QByteArrayView>
 #include <QString>
 
+struct ClientLookup;
 struct DeliveryResult;
 
 /// The push API's answers built from what a Delivery reported. Pure functions.
@@ -20,8 +21,9 @@ public:
     static HttpResponse toNamed(const DeliveryResult &result);
     /// POST /broadcast: 200 with the counts, 503 with the result's error.
     static HttpResponse toEveryone(const DeliveryResult &result);
-    /// /close, /join, /leave: 200 {"ok":true} or 404 unknown_client.
-    static HttpResponse found(bool known);
+    /// /close, /join, /leave: 200 {"ok":true}, 404 unknown_client, or 503 with the lookup's
+    /// error when the client's node could not be asked.
+    static HttpResponse found(const ClientLookup &lookup);
     static HttpResponse unknownClient();
     /// {"ok":true,"matched":N,"delivered":N,"buffer_full":N,"nodes":N,"exact":B}
     static QJsonObject counts(const DeliveryResult &result);

@@ -412,8 +412,8 @@ void PushApi::closeClient(const PushFields &fields, const Call &call) {
                             QStringLiteral("reason must be UTF-8, at most %1 bytes")
                                 .arg(kMaxCloseReasonBytes)));
     m_delivery->closeClient(clientId, code, reason,
-                            [self = QPointer<PushApi>(this), call](bool known) {
-                                finish(self, call, PushAnswer::found(known));
+                            [self = QPointer<PushApi>(this), call](const ClientLookup &r) {
+                                finish(self, call, PushAnswer::found(r));
                             });
 }
 
@@ -430,8 +430,8 @@ void PushApi::membership(const PushFields &fields, bool join, const Call &call) 
             error(400, "bad_request",
                   QStringLiteral("group must be UTF-8, at most %1 bytes").arg(kMaxNameBytes)));
     m_delivery->setMembership(clientId, QString::fromUtf8(group), join,
-                              [self = QPointer<PushApi>(this), call](bool known) {
-                                  finish(self, call, PushAnswer::found(known));
+                              [self = QPointer<PushApi>(this), call](const ClientLookup &r) {
+                                  finish(self, call, PushAnswer::found(r));
                               });
 }
 

@@ -143,6 +143,7 @@ public:
     DeliveryResult groupResult = result(3, 1, 2);
     DeliveryResult broadcastResult = result(5, 5, 0);
     std::optional<DeliveryResult> forced; // every deliver() answers this
+    QByteArray lookupError; // every close and group change answers this error (a node away)
     QList<Send> sends;
     QList<std::tuple<QByteArray, int, QByteArray>> closes;
     QList<std::tuple<QByteArray, QString, bool>> memberships;
@@ -180,12 +181,18 @@ public:
                      Found done) override {
         ++calls;
         closes.append({id, code, reason});
-        answer([done, found = known.contains(id)] { done(found); });
+        answer([this, done, found = known.contains(id)] {
+            done(lookupError.isEmpty() ? ClientLookup{found, {}}
+                                       : ClientLookup{false, lookupError});
+        });
     }
     void setMembership(const QByteArray &id, const QString &group, bool join, Found done) override {
         ++calls;
         memberships.append({id, group, join});
-        answer([done, found = known.contains(id)] { done(found); });
+        answer([this, done, found = known.contains(id)] {
+            done(lookupError.isEmpty() ? ClientLookup{found, {}}
+                                       : ClientLookup{false, lookupError});
+        });
     }
     void clients(std::function<void(const QList<ClientInfo> &)> done) override {
         ++calls;

@@ -508,7 +508,8 @@ private slots:
         c.stopReading();
         QTRY_COMPARE(t.gateway->clientCount(), 1);
         bool found = false;
-        t.gateway->closeClient(t.onlyClientId(), 4000, "go", [&](bool f) { found = f; });
+        t.gateway->closeClient(t.onlyClientId(), 4000, "go",
+                               [&](const ClientLookup &r) { found = r.found; });
         QVERIFY(found);
         QTRY_COMPARE_WITH_TIMEOUT(t.gateway->clientCount(), 0, 5000);
         QCOMPARE(t.errors(Metrics::CloseTimeout), 1);
@@ -533,7 +534,8 @@ private slots:
             t.gateway->deliverHere({}, {QByteArray(64 * 1024, 'p'), true});
         QTest::qWait(200);
         bool found = false;
-        t.gateway->closeClient(t.onlyClientId(), 4000, "go", [&](bool f) { found = f; });
+        t.gateway->closeClient(t.onlyClientId(), 4000, "go",
+                               [&](const ClientLookup &r) { found = r.found; });
         QVERIFY(found);
         QTRY_COMPARE_WITH_TIMEOUT(t.gateway->clientCount(), 0, 5000);
         QCOMPARE(t.errors(Metrics::CloseTimeout), 1);

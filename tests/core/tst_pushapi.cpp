@@ -256,6 +256,15 @@ void TestPushApi::closeClient() {
     QCOMPARE(r.status, 200);
     r = call(request("POST", "/close", "code=1000"));
     QCOMPARE(r.error(), QString("missing_field"));
+    // The client's node could not be asked (cluster): not "unknown", try again.
+    m_delivery->lookupError = "node_unreachable";
+    r = call(request("POST", "/close", "client_id=c1"));
+    QCOMPARE(r.status, 503);
+    QCOMPARE(r.error(), QString("node_unreachable"));
+    r = call(request("POST", "/join", "client_id=c1&group=g"));
+    QCOMPARE(r.status, 503);
+    QCOMPARE(r.error(), QString("node_unreachable"));
+    m_delivery->lookupError.clear();
 }
 
 void TestPushApi::closeCodes_data() {

@@ -236,6 +236,14 @@ private slots:
         QVERIFY(c1.open(c->wsUrl()));
         const QByteArray idC1 = idOf(c1);
         c->abandonEngine(); // gone without leaving: its heartbeats just stop
+        // Still in the registry, but nobody listens on its channel: not known to be gone, so
+        // "try again", not "unknown client".
+        QTRY_COMPARE(redis.subscribers(cluster.toUtf8() + ":node:nodeC"), 0);
+        QByteArray body;
+        QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form, &body), 503);
+        QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
+        QCOMPARE(a->http("POST", "/close", "client_id=" + idC1, Form, &body), 503);
+        QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
         QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 1, 15000);
         QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form), 404);
     }
