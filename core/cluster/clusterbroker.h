@@ -36,7 +36,7 @@ public:
     virtual void membershipOnNode(quint32 nodeTag, const QByteArray &clientId, const QString &group,
                                   bool join, Delivery::Found done) = 0;
     virtual void clientOnNode(quint32 nodeTag, const QByteArray &clientId,
-                              std::function<void(const std::optional<ClientInfo> &)> done) = 0;
+                              Delivery::Found done) = 0;
     /// Every other live node's clients / groups (bounded scatter/gather).
     virtual void
     gatherClients(std::function<void(const QList<ClientInfo> &, bool complete)> done) = 0;

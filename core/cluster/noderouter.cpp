@@ -270,17 +270,15 @@ void NodeRouter::setMembership(const QByteArray &clientId, const QString &group,
         [done] { done({}); });
 }
 
-void NodeRouter::client(const QByteArray &clientId,
-                        std::function<void(const std::optional<ClientInfo> &)> done) {
+void NodeRouter::client(const QByteArray &clientId, Found done) {
     forOwner(
         clientId,
         [this, clientId, done](Gateway *g) {
-            g->client(clientId, [this, done](const std::optional<ClientInfo> &info) {
-                answer([done, info] { done(info); });
-            });
+            g->client(clientId,
+                      [this, done](const ClientLookup &r) { answer([done, r] { done(r); }); });
         },
         [this, clientId, done](quint32 tag) { m_broker->clientOnNode(tag, clientId, done); },
-        [done] { done(std::nullopt); });
+        [done] { done({}); });
 }
 
 void NodeRouter::clients(std::function<void(const QList<ClientInfo> &)> done) {

@@ -47,8 +47,7 @@ public:
     void setMembership(const QByteArray &clientId, const QString &group, bool join,
                        Found done) override;
     void clients(std::function<void(const QList<ClientInfo> &)> done) override;
-    void client(const QByteArray &clientId,
-                std::function<void(const std::optional<ClientInfo> &)> done) override;
+    void client(const QByteArray &clientId, Found done) override;
     void groups(std::function<void(const QHash<QString, QList<QByteArray>> &)> done) override;
 
     // This node only (what the broker runs for other nodes)

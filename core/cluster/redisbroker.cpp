@@ -260,13 +260,6 @@ void RedisBroker::addDeliveryAnswer(Request &r) {
     r.result.bufferFull += r.last.value(QStringLiteral("f")).toInt();
 }
 
-std::function<void(int)> RedisBroker::failUnlessPublished(quint64 id) {
-    return [this, id](int subscribers) {
-        if (subscribers <= 0) // Redis refused it, or the node is gone: nobody will answer
-            finishRequest(id, false);
-    };
-}
-
 std::function<void(int)>
 RedisBroker::failUnlessHeard(quint64 id, std::function<void(const QByteArray &)> fail) {
     return [this, id, fail](int subscribers) {
@@ -436,11 +429,10 @@ void RedisBroker::membershipOnNode(quint32 tag, const QByteArray &clientId, cons
          }));
 }
 
-void RedisBroker::clientOnNode(quint32 tag, const QByteArray &clientId,
-                               std::function<void(const std::optional<ClientInfo> &)> done) {
+void RedisBroker::clientOnNode(quint32 tag, const QByteArray &clientId, Delivery::Found done) {
     const auto node = m_nodes.constFind(tag);
     if (!isAvailable() || node == m_nodes.constEnd()) {
-        done(std::nullopt);
+        done({false, isAvailable() ? QByteArray() : Unavailable});
         return;
     }
     const quint64 id = await(
@@ -450,13 +442,17 @@ void RedisBroker::clientOnNode(quint32 tag, const QByteArray &clientId,
             if (c.isObject())
                 r.client = clientFromJson(c.toObject());
         },
-        [done](Request &r, bool) { done(r.client); });
+        [done](Request &r, bool) {
+            done({r.client.has_value(), {}, r.client});
+        });
     send(nodeChannel(node->id),
          {{QStringLiteral("t"), QStringLiteral("client")},
           {QStringLiteral("n"), QString::fromLatin1(clientId)},
           {QStringLiteral("o"), m_settings.nodeId},
           {QStringLiteral("r"), double(id)}},
-         {}, failUnlessPublished(id));
+         {}, failUnlessHeard(id, [done](const QByteArray &e) {
+             done({false, e});
+         }));
 }
 
 void RedisBroker::gatherClients(std::function<void(const QList<ClientInfo> &, bool)> done) {
@@ -558,7 +554,8 @@ void RedisBroker::onCommand(const QJsonObject &h, const QByteArray &payload) {
                                                    {QStringLiteral("f"), r.found}});
                                 });
     } else if (type == QLatin1String("client")) {
-        m_router->client(name, [this, origin, request](const std::optional<ClientInfo> &c) {
+        m_router->client(name, [this, origin, request](const ClientLookup &l) {
+            const std::optional<ClientInfo> &c = l.info;
             QJsonObject info;
             if (c) {
                 info = c->toJson();

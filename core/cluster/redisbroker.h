@@ -66,8 +66,7 @@ public:
                      const QByteArray &reason, Delivery::Found done) override;
     void membershipOnNode(quint32 nodeTag, const QByteArray &clientId, const QString &group,
                           bool join, Delivery::Found done) override;
-    void clientOnNode(quint32 nodeTag, const QByteArray &clientId,
-                      std::function<void(const std::optional<ClientInfo> &)> done) override;
+    void clientOnNode(quint32 nodeTag, const QByteArray &clientId, Delivery::Found done) override;
     void gatherClients(std::function<void(const QList<ClientInfo> &, bool)> done) override;
     void gatherGroups(
         std::function<void(const QHash<QString, QList<QByteArray>> &, bool)> done) override;
@@ -108,10 +107,9 @@ private:
     void finishRequest(quint64 id, bool complete);
     /// A push's answer (matched, delivered, buffer full) added to the request's result.
     static void addDeliveryAnswer(Request &r);
-    /// send()'s callback for a request to one node: it ends, incomplete, when nobody heard it.
-    std::function<void(int)> failUnlessPublished(quint64 id);
-    /// The same for a request that must say why nobody heard it: `fail` gets
-    /// "cluster_unavailable" (Redis refused it) or "node_unreachable" (nobody listens).
+    /// send()'s callback for a request to one node: when nobody heard it, the request ends and
+    /// `fail` gets "cluster_unavailable" (Redis refused it) or "node_unreachable" (nobody
+    /// listens on the node's channel).
     std::function<void(int)> failUnlessHeard(quint64 id,
                                              std::function<void(const QByteArray &error)> fail);
     /// send()'s callback for a request to every node: it awaits as many answers as there

@@ -126,9 +126,12 @@ std::unique_ptr<AdminApi> Engine::makeAdminApi() {
     admin->setReplayHook([router](const QByteArray &clientId, const ReplayRequest &replay,
                                   AdminApi::ReplayDone done) {
         // Asked first so that "gone" is a 404 and the replay's own refusals a 409.
-        router->client(clientId, [router, clientId, replay,
-                                  done](const std::optional<ClientInfo> &info) {
-            if (!info)
+        router->client(clientId, [router, clientId, replay, done](const ClientLookup &r) {
+            if (!r.error.isEmpty())
+                return done(AdminApi::ReplayStatus::Refused,
+                            QStringLiteral("the client's node could not be asked (%1)")
+                                .arg(QString::fromLatin1(r.error)));
+            if (!r.found)
                 return done(AdminApi::ReplayStatus::UnknownClient, {});
             router->replay(clientId, replay, [done](bool ok, const QString &error) {
                 done(ok ? AdminApi::ReplayStatus::Queued : AdminApi::ReplayStatus::Refused, error);

@@ -42,11 +42,19 @@ struct DeliveryResult {
     void add(const DeliveryResult &other);
 };
 
-/// What closing a client or changing its groups found: the client, no such client, or no way to
-/// ask its node (`error`: "cluster_unavailable", "node_unreachable"), when it may well exist.
+/// What looking a client up (or closing it, or changing its groups) found: the client, no such
+/// client, or no way to ask its node (`error`: "cluster_unavailable", "node_unreachable"), when
+/// it may well exist.
 struct ClientLookup {
+    ClientLookup() = default;
+    ClientLookup(bool found, QByteArray error = {}, std::optional<ClientInfo> info = {})
+        : found(found)
+        , error(std::move(error))
+        , info(std::move(info)) {}
+
     bool found = false;
     QByteArray error;
+    std::optional<ClientInfo> info; // client(): what it is, when found
 };
 
 /// "Deliver to these targets" and manage connections, wherever they are connected: the one
@@ -69,8 +77,7 @@ public:
     virtual void setMembership(const QByteArray &clientId, const QString &group, bool join,
                                Found done) = 0;
     virtual void clients(std::function<void(const QList<ClientInfo> &)> done) = 0;
-    virtual void client(const QByteArray &clientId,
-                        std::function<void(const std::optional<ClientInfo> &)> done) = 0;
+    virtual void client(const QByteArray &clientId, Found done) = 0;
     /// group → member ids.
     virtual void groups(std::function<void(const QHash<QString, QList<QByteArray>> &)> done) = 0;
 };

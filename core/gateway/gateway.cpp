@@ -259,10 +259,11 @@ void Gateway::clients(std::function<void(const QList<ClientInfo> &)> done) {
     done(list);
 }
 
-void Gateway::client(const QByteArray &clientId,
-                     std::function<void(const std::optional<ClientInfo> &)> done) {
+void Gateway::client(const QByteArray &clientId, Found done) {
     const ClientSession *s = m_registry->find(clientId);
-    done(s ? std::optional<ClientInfo>(SessionRegistry::info(*s)) : std::nullopt);
+    if (!s)
+        return done({});
+    done({true, {}, SessionRegistry::info(*s)});
 }
 
 void Gateway::groups(std::function<void(const QHash<QString, QList<QByteArray>> &)> done) {

@@ -439,11 +439,10 @@ void PushApi::client(const HttpRequest &request, const Call &call) {
     const std::optional<QByteArray> id = HttpRequest::percentDecoded(request.path.mid(9));
     if (!id || id->isEmpty() || id->size() > kMaxNameBytes)
         return finish(this, call, error(400, "bad_request", QStringLiteral("malformed client id")));
-    m_delivery->client(
-        *id, [self = QPointer<PushApi>(this), call](const std::optional<ClientInfo> &info) {
-            finish(self, call,
-                   info ? HttpResponse::json(200, info->toJson()) : PushAnswer::unknownClient());
-        });
+    m_delivery->client(*id, [self = QPointer<PushApi>(this), call](const ClientLookup &r) {
+        finish(self, call,
+               r.info ? HttpResponse::json(200, r.info->toJson()) : PushAnswer::found(r));
+    });
 }
 
 void PushApi::finish(const QPointer<PushApi> &api, const Call &call, HttpResponse response) {

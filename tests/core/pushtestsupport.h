@@ -201,13 +201,12 @@ public:
             list.append(info(id));
         answer([done, list] { done(list); });
     }
-    void client(const QByteArray &id,
-                std::function<void(const std::optional<ClientInfo> &)> done) override {
+    void client(const QByteArray &id, Found done) override {
         ++calls;
-        std::optional<ClientInfo> found;
-        if (known.contains(id))
-            found = info(id);
-        answer([done, found] { done(found); });
+        ClientLookup r{false, lookupError};
+        if (lookupError.isEmpty() && known.contains(id))
+            r = {true, {}, info(id)};
+        answer([done, r] { done(r); });
     }
     void groups(std::function<void(const QHash<QString, QList<QByteArray>> &)> done) override {
         ++calls;

@@ -264,6 +264,9 @@ void TestPushApi::closeClient() {
     r = call(request("POST", "/join", "client_id=c1&group=g"));
     QCOMPARE(r.status, 503);
     QCOMPARE(r.error(), QString("node_unreachable"));
+    r = call(request("GET", "/clients/c1"));
+    QCOMPARE(r.status, 503);
+    QCOMPARE(r.error(), QString("node_unreachable"));
     m_delivery->lookupError.clear();
 }
 

@@ -244,6 +244,8 @@ private slots:
         QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
         QCOMPARE(a->http("POST", "/close", "client_id=" + idC1, Form, &body), 503);
         QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
+        QCOMPARE(a->http("GET", "/clients/" + idC1, {}, Form, &body), 503);
+        QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
         QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 1, 15000);
         QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form), 404);
     }
