@@ -24,11 +24,11 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh" # BUILD, FPM, say, field, bench_build
 DUR=${AB_DURATION:-5}
 ROUNDS=${AB_ROUNDS:-3}
 POINTS=${AB_POINTS:-"16:64:4:4 16:16384:32:8 4:102400:32:8"}
-FPM=${BENCH_FPM:-$(command -v php-fpm8.2 || command -v php-fpm || echo /usr/sbin/php-fpm8.2)}
 (($# >= 1)) || { echo "usage: $0 'LABEL=[ENV=VALUE ...] [wsgated]' ..." >&2; exit 2; }
 PIN_PHP=""
 PIN_REST=()
@@ -44,16 +44,9 @@ for variant in "$@"; do
         { echo "bench-ab: '$variant': expected LABEL=..., a label without spaces" >&2; exit 2; }
 done
 
-say() { printf '%s\n' "$*" >&2; }
-if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
-    say "== building Release in $BUILD"
-    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWSGATE_BUILD_GUI=OFF \
-        -DWSGATE_BUILD_TESTS=OFF >/dev/null
-    cmake --build "$BUILD" -j2 --target wsgated wsload fcgiload >/dev/null
-fi
+bench_build wsgated wsload fcgiload
 TICK_MS=$((1000 / $(getconf CLK_TCK)))
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
 cpu_ms() { # PID... → their user + system CPU in ms, summed
     local p sum=0
     for p in "$@"; do

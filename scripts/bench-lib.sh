@@ -1,5 +1,6 @@
-# Sourced by scripts/bench-faults.sh, bench-slowreaders.sh, bench-idle.sh, bench-cluster.sh:
-# building the tools, starting wsgated on free ports, reading /proc and /metrics, formatting.
+# Sourced by scripts/bench-ab.sh, bench-faults.sh, bench-slowreaders.sh, bench-idle.sh and
+# bench-cluster.sh: building the tools, starting wsgated on free ports, reading /proc and
+# /metrics, formatting.
 # Needs ROOT; sets BUILD from BENCH_BUILD_DIR (default build-bench), FPM, WSGATED and the tools'
 # paths. Source scripts/bench-fpm.sh too (its cleanup kills what bench_start_wsgated starts).
 
