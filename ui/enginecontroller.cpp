@@ -389,26 +389,30 @@ void EngineController::push(Target target, const QString &name, const OutboundMe
 }
 
 void EngineController::closeClient(const QByteArray &clientId, int code, const QString &reason,
-                                   QObject *context, std::function<void(bool)> done) {
+                                   QObject *context,
+                                   std::function<void(bool, const QString &)> done) {
     if (m_state != State::Running) {
-        done(false);
+        done(false, {});
         return;
     }
     if (isAttached()) {
-        remote()->closeClient(clientId, code, reason, context,
-                              [done](bool found, const QString &) { done(found); });
+        remote()->closeClient(clientId, code, reason, context, done);
         return;
     }
     QPointer<QObject> ctx(context);
     callRouter([this, ctx, clientId, code, reason, done](NodeRouter *router) {
         if (!router) {
-            answer(this, ctx, [done] { done(false); });
+            answer(this, ctx, [done] { done(false, {}); });
             return;
         }
-        router->closeClient(clientId, code, reason.toUtf8(),
-                            [this, ctx, done](const ClientLookup &r) {
-                                answer(this, ctx, [done, found = r.found] { done(found); });
-                            });
+        router->closeClient(
+            clientId, code, reason.toUtf8(), [this, ctx, done](const ClientLookup &r) {
+                const QString error =
+                    r.error.isEmpty()
+                        ? QString()
+                        : tr("its node could not be asked (%1)").arg(QString::fromLatin1(r.error));
+                answer(this, ctx, [done, found = r.found, error] { done(found, error); });
+            });
     });
 }
 

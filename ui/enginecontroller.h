@@ -76,8 +76,10 @@ public:
     /// has gone. `error` is set when nothing could be attempted (not running).
     void push(Target target, const QString &name, const OutboundMessage &message, QObject *context,
               std::function<void(const DeliveryResult &, const QString &error)> done);
+    /// `error` says why the client could not be closed when it may still be there (its node
+    /// could not be asked, the attached gateway refused).
     void closeClient(const QByteArray &clientId, int code, const QString &reason, QObject *context,
-                     std::function<void(bool found)> done);
+                     std::function<void(bool found, const QString &error)> done);
     /// Sends `request` (built from the console's own copy of a logged message) to PHP as
     /// client `clientId`; `error` says why not (the client left, its queue is full).
     void replay(const QByteArray &clientId, const ReplayRequest &request, QObject *context,

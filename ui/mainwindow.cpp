@@ -204,12 +204,15 @@ MainWindow::MainWindow(const Configuration &config, QSettings *settings, QWidget
     });
     connect(m_connections, &ConnectionsView::closeRequested, this,
             [this](const QByteArray &id, int code, const QString &reason) {
-                m_controller->closeClient(id, code, reason, this, [this, id, code](bool found) {
-                    statusBar()->showMessage(
-                        found ? tr("Closed %1 with %2").arg(QString::fromLatin1(id)).arg(code)
-                              : tr("%1 is already gone").arg(QString::fromLatin1(id)),
-                        StatusMessageMs);
-                });
+                m_controller->closeClient(
+                    id, code, reason, this, [this, id, code](bool found, const QString &error) {
+                        const QString client = QString::fromLatin1(id);
+                        statusBar()->showMessage(
+                            found             ? tr("Closed %1 with %2").arg(client).arg(code)
+                            : error.isEmpty() ? tr("%1 is already gone").arg(client)
+                                              : tr("Could not close %1: %2").arg(client, error),
+                            StatusMessageMs);
+                    });
             });
     // The traffic view replays from its own copy of each entry, through the controller; the
     // conversation's detail pane holds a copy too and replays the same way.

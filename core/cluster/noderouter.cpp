@@ -234,7 +234,10 @@ void NodeRouter::forOwner(const QByteArray &clientId, std::function<void(Gateway
         return;
     }
     const auto route = ClientRoute::of(clientId);
-    if (!route || !m_broker || !m_broker->knowsNode(route->nodeTag)) {
+    const bool otherNode = route && m_broker && route->nodeTag != m_nodeTag;
+    // While Redis is away no node is known: the broker answers cluster_unavailable, as a send
+    // does, rather than "unknown client".
+    if (!otherNode || (m_broker->isAvailable() && !m_broker->knowsNode(route->nodeTag))) {
         nowhere();
         return;
     }

@@ -260,6 +260,10 @@ void RedisBroker::addDeliveryAnswer(Request &r) {
     r.result.bufferFull += r.last.value(QStringLiteral("f")).toInt();
 }
 
+QByteArray RedisBroker::notAnswered() const {
+    return isAvailable() ? Unreachable : Unavailable;
+}
+
 std::function<void(int)>
 RedisBroker::failUnlessHeard(quint64 id, std::function<void(const QByteArray &)> fail) {
     return [this, id, fail](int subscribers) {
@@ -362,9 +366,11 @@ void RedisBroker::deliverToNode(quint32 tag, const PushTarget &target, const Out
         return;
     }
     // One client: always wait for its node's answer, so that an unknown id is a 404.
-    const quint64 id = await(1, addDeliveryAnswer, [done](Request &r, bool complete) {
+    const quint64 id = await(1, addDeliveryAnswer, [this, done](Request &r, bool complete) {
         r.result.nodes = 1;
         r.result.exact = complete;
+        if (!complete) // heard, perhaps delivered, but not known to be: the sender decides
+            r.result.error = notAnswered();
         done(r.result);
     });
     const QJsonObject header{{QStringLiteral("t"), QStringLiteral("push")},
@@ -390,8 +396,8 @@ void RedisBroker::closeOnNode(quint32 tag, const QByteArray &clientId, int code,
     }
     const quint64 id = await(
         1, [](Request &r) { r.found = r.last.value(QStringLiteral("f")).toBool(); },
-        [done](Request &r, bool) {
-            done({r.found, {}});
+        [this, done](Request &r, bool complete) {
+            done(complete ? ClientLookup{r.found} : ClientLookup{false, notAnswered()});
         });
     send(nodeChannel(node->id),
          {{QStringLiteral("t"), QStringLiteral("close")},
@@ -414,8 +420,8 @@ void RedisBroker::membershipOnNode(quint32 tag, const QByteArray &clientId, cons
     }
     const quint64 id = await(
         1, [](Request &r) { r.found = r.last.value(QStringLiteral("f")).toBool(); },
-        [done](Request &r, bool) {
-            done({r.found, {}});
+        [this, done](Request &r, bool complete) {
+            done(complete ? ClientLookup{r.found} : ClientLookup{false, notAnswered()});
         });
     send(nodeChannel(node->id),
          {{QStringLiteral("t"), QStringLiteral("member")},
@@ -442,8 +448,9 @@ void RedisBroker::clientOnNode(quint32 tag, const QByteArray &clientId, Delivery
             if (c.isObject())
                 r.client = clientFromJson(c.toObject());
         },
-        [done](Request &r, bool) {
-            done({r.client.has_value(), {}, r.client});
+        [this, done](Request &r, bool complete) {
+            done(complete ? ClientLookup{r.client.has_value(), {}, r.client}
+                          : ClientLookup{false, notAnswered()});
         });
     send(nodeChannel(node->id),
          {{QStringLiteral("t"), QStringLiteral("client")},

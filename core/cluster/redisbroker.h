@@ -42,7 +42,8 @@ public:
     static constexpr int GatherTimeoutMs = 2000; // answers from other nodes
     static constexpr int UnsubscribeDelayMs = 5000;
     static constexpr int MaxClientsPerAnswer = 10000;
-    /// Live nodes a registry read takes (ZRANGEBYSCORE ... LIMIT): routing knows at most these.
+    /// Live nodes a registry read takes (the most recent heartbeats): routing knows these, and
+    /// for NodeTimeoutMs the ones earlier reads took.
     static constexpr int MaxNodes = 1000;
 
     RedisBroker(const Settings &settings, NodeRouter *router, QObject *parent = nullptr);
@@ -110,6 +111,9 @@ private:
     /// send()'s callback for a request to one node: when nobody heard it, the request ends and
     /// `fail` gets "cluster_unavailable" (Redis refused it) or "node_unreachable" (nobody
     /// listens on the node's channel).
+    /// A request to one node that timed out, or ended as the node left: "node_unreachable"
+    /// while Redis is up, else "cluster_unavailable".
+    QByteArray notAnswered() const;
     std::function<void(int)> failUnlessHeard(quint64 id,
                                              std::function<void(const QByteArray &error)> fail);
     /// send()'s callback for a request to every node: it awaits as many answers as there

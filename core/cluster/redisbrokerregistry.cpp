@@ -101,7 +101,9 @@ void RedisBroker::heartbeat() {
                 m_commands->command(hdel, nullptr);
             });
         m_commands->command(
-            {"ZRANGEBYSCORE", key("nodes"), oldest, "+inf", "WITHSCORES", "LIMIT", "0", maxNodes},
+            // the freshest first, should there be more than MaxNodes
+            {"ZREVRANGEBYSCORE", key("nodes"), "+inf", oldest, "WITHSCORES", "LIMIT", "0",
+             maxNodes},
             [this, nowMs](const redisReply *live) {
                 if (!live || live->type != REDIS_REPLY_ARRAY)
                     return;

@@ -46,9 +46,16 @@ struct RedisLink::Replies {
                    ? l->m_hiredisReplies->createNil(task)
                    : nullptr;
     }
-    static redisReplyObjectFunctions *functions() {
-        static redisReplyObjectFunctions f{&string, &array, &integer, &nil, &freeReplyObject};
-        return &f;
+    /// hiredis's own, with the constructors above in place of its (any it has beyond these
+    /// stay its own; freeing stays its own).
+    static std::unique_ptr<redisReplyObjectFunctions>
+    wrapping(const redisReplyObjectFunctions &own) {
+        auto f = std::make_unique<redisReplyObjectFunctions>(own);
+        f->createString = &string;
+        f->createArray = &array;
+        f->createInteger = &integer;
+        f->createNil = &nil;
+        return f;
     }
 };
 
@@ -67,9 +74,11 @@ bool RedisLink::admitReply(const redisReadTask *task, qint64 bytes) {
 }
 
 void RedisLink::checkReplyBuffer() {
-    // A string is built only once all of it is in; until then it is hiredis's buffer.
+    // A string is built only once all of it is in; until then it is hiredis's buffer, beside
+    // what the reply it belongs to holds already (r->reply: an array still being read).
     const redisReader *r = m_context->c.reader;
-    if (qint64(r->len - r->pos) <= MaxReplyBytes)
+    const qint64 held = (r->reply ? m_replyBytes : 0) + qint64(r->len - r->pos);
+    if (held <= MaxReplyBytes)
         return;
     m_replyRefused = true;
     freeContext();
@@ -202,8 +211,10 @@ void RedisLink::connectNow() {
     m_context = c;
     m_connecting = true;
     m_replyRefused = false;
-    m_hiredisReplies = c->c.reader->fn;
-    c->c.reader->fn = Replies::functions();
+    m_hiredisReplies = c->c.reader->fn; // the same static table for every context
+    if (!m_replyFunctions)
+        m_replyFunctions = Replies::wrapping(*m_hiredisReplies);
+    c->c.reader->fn = m_replyFunctions.get();
     c->c.reader->privdata = this;
     c->data = this;
     c->ev.data = this;

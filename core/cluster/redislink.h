@@ -10,6 +10,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 
 class QSocketNotifier;
 struct redisAsyncContext;
@@ -101,6 +102,7 @@ private:
     QString m_name;
     redisAsyncContext *m_context = nullptr;
     const redisReplyObjectFunctions *m_hiredisReplies = nullptr; // the ones ours wrap
+    std::unique_ptr<redisReplyObjectFunctions> m_replyFunctions; // the reader's: ours
     qint64 m_replyBytes = 0;     // what the reply being read holds so far
     bool m_replyRefused = false; // over MaxReplyBytes: the reason the link goes down
     QSocketNotifier *m_read = nullptr;

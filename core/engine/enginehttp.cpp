@@ -128,9 +128,7 @@ std::unique_ptr<AdminApi> Engine::makeAdminApi() {
         // Asked first so that "gone" is a 404 and the replay's own refusals a 409.
         router->client(clientId, [router, clientId, replay, done](const ClientLookup &r) {
             if (!r.error.isEmpty())
-                return done(AdminApi::ReplayStatus::Refused,
-                            QStringLiteral("the client's node could not be asked (%1)")
-                                .arg(QString::fromLatin1(r.error)));
+                return done(AdminApi::ReplayStatus::Unavailable, QString::fromLatin1(r.error));
             if (!r.found)
                 return done(AdminApi::ReplayStatus::UnknownClient, {});
             router->replay(clientId, replay, [done](bool ok, const QString &error) {

@@ -339,6 +339,11 @@ void AdminApi::replay(const HttpRequest &request, const Call &call) {
                 call,
                 error(404, "unknown_client",
                       QStringLiteral("client %1 has left").arg(QString::fromLatin1(clientId))));
+        case ReplayStatus::Unavailable:
+            return self->finish(call,
+                                error(503, why.toLatin1(),
+                                      QStringLiteral("the node of client %1 could not be asked")
+                                          .arg(QString::fromLatin1(clientId))));
         case ReplayStatus::Refused:
             break;
         }

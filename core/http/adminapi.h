@@ -87,11 +87,13 @@ struct AdminApiOptions {
 ///   entry_not_found (not in the ring) or unknown_client (the client has left); 409
 ///   not_replayable (not a PHP message exchange, or its body was truncated), replay_refused
 ///   (the client's queue is full, it is closing, the inbound budget is spent) or
-///   traffic_log_off.
+///   traffic_log_off; 503 cluster_unavailable or node_unreachable (the client's node could not
+///   be asked whether it is there).
 class AdminApi final : public QObject {
     Q_OBJECT
 public:
-    enum class ReplayStatus { Queued, UnknownClient, Refused };
+    /// Unavailable: `error` is the code (cluster_unavailable, node_unreachable).
+    enum class ReplayStatus { Queued, UnknownClient, Refused, Unavailable };
     using ReplayDone = std::function<void(ReplayStatus status, const QString &error)>;
     /// Sends `replay` to PHP as client `clientId` (NodeRouter::replay); `done` is called on
     /// this object's thread, now or later.

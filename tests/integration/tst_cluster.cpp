@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocalSocket>
 #include <QRandomGenerator>
 #include <QTest>
 
@@ -186,6 +187,8 @@ private slots:
         QCOMPARE(a->http("POST", "/send", "client_id=" + idB1 + "&message=lost", Form, &body), 503);
         QCOMPARE(json(body).value("error").toString(), QStringLiteral("cluster_unavailable"));
         QVERIFY2(t.elapsed() < 1000, "a remote push must fail at once while Redis is away");
+        QCOMPARE(a->http("POST", "/close", "client_id=" + idB1, Form, &body), 503); // not 404
+        QCOMPARE(json(body).value("error").toString(), QStringLiteral("cluster_unavailable"));
         QCOMPARE(a->http("POST", "/send", "client_id=" + idA1 + "&message=local", Form), 200);
         QVERIFY(a1.waitForMessages(2));
         QCOMPARE(a1.messages.last(), QByteArray("local"));
@@ -248,6 +251,38 @@ private slots:
         QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
         QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 1, 15000);
         QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form), 404);
+    }
+
+    void aNodeThatHearsButDoesNotAnswer() {
+        RedisFixture redis;
+        WSGATE_START_REDIS(redis);
+        const QString cluster = freshClusterName();
+        QString error;
+        auto a = node(redis, cluster, QStringLiteral("nodeA"), &error);
+        QVERIFY2(a, qPrintable(error));
+        auto c = node(redis, cluster, QStringLiteral("nodeC"), &error);
+        QVERIFY2(c, qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 2, 10000);
+        TestClient c1;
+        QVERIFY(c1.open(c->wsUrl()));
+        const QByteArray idC1 = idOf(c1);
+        // A second listener on nodeC's channel that never answers (as a node hung after its
+        // SUBSCRIBE would): what is sent there is heard, then nobody says what became of it.
+        const QByteArray channel = cluster.toUtf8() + ":node:nodeC";
+        QLocalSocket listener;
+        listener.connectToServer(redis.socketPath());
+        QVERIFY(listener.waitForConnected(5000));
+        listener.write("*2\r\n$9\r\nSUBSCRIBE\r\n$" + QByteArray::number(channel.size()) + "\r\n" +
+                       channel + "\r\n");
+        QTRY_COMPARE(redis.subscribers(channel), 2);
+        c->abandonEngine();
+        QTRY_COMPARE(redis.subscribers(channel), 1);
+        QByteArray body;
+        QElapsedTimer waited;
+        waited.start();
+        QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form, &body), 503);
+        QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
+        QVERIFY(waited.elapsed() >= 1500); // it waited for an answer (2 s) before saying so
     }
 
     void aNodeThatStopsLeavesTheRegistryAtOnce() {

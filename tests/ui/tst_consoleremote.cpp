@@ -247,7 +247,7 @@ void TestConsoleRemote::attachedConsoleShowsAndActs() {
     // Close from the console.
     bool closed = false;
     console.window.controller()->closeClient(clientId, 4001, QStringLiteral("bye"), this,
-                                             [&](bool found) { closed = found; });
+                                             [&](bool found, const QString &) { closed = found; });
     QTRY_VERIFY_WITH_TIMEOUT(closed, WaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(client.socket.state(), QAbstractSocket::UnconnectedState, WaitMs);
     QCOMPARE(int(client.socket.closeCode()), 4001);
