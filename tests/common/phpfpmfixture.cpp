@@ -1,7 +1,6 @@
 #include "phpfpmfixture.h"
 
 #include <QDeadlineTimer>
-#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QLocalSocket>
@@ -161,8 +160,12 @@ bool PhpFpmFixture::start(QString *error) {
     m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
 #ifdef Q_OS_LINUX
     // A test that crashes or aborts (qFatal) never runs our destructor: php-fpm's master then
-    // goes with it instead of lingering on CI (its workers follow their master).
-    m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    // goes with it instead of lingering on CI (its workers follow their master). Its own
+    // process group, which its workers inherit: kill() reaches them all in one signal.
+    m_process->setChildProcessModifier([] {
+        ::setpgid(0, 0);
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    });
 #endif
     m_process->start(binary, args);
     if (!m_process->waitForStarted(StartTimeoutMs)) {
@@ -217,7 +220,7 @@ void PhpFpmFixture::stop() {
         m_process->terminate();
 #endif
         if (!m_process->waitForFinished(StopTimeoutMs)) {
-            m_process->kill();
+            killGroup();
             m_process->waitForFinished(StopTimeoutMs);
         }
     }
@@ -228,33 +231,20 @@ void PhpFpmFixture::stop() {
 void PhpFpmFixture::kill() {
     if (!isRunning())
         return;
+    killGroup();
+    m_process->waitForFinished(StopTimeoutMs);
+    m_process.reset();
+}
+
+void PhpFpmFixture::killGroup() {
 #ifdef Q_OS_LINUX
-    // The workers first, found by their parent: a SIGKILLed master leaves them running.
-    const pid_t master = pid_t(m_process->processId());
-    QList<pid_t> victims;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
-    for (const QString &entry : entries) {
-        bool numeric = false;
-        const pid_t pid = pid_t(entry.toInt(&numeric));
-        if (!numeric)
-            continue;
-        QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
-        if (!stat.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray line = stat.readAll();
-        // "pid (comm) state ppid ...": the command may hold spaces and parentheses.
-        const QList<QByteArray> rest = line.mid(line.lastIndexOf(')') + 2).split(' ');
-        if (rest.size() > 1 && rest.at(1).toInt() == master)
-            victims << pid;
-    }
-    victims << master;
-    for (pid_t pid : victims)
-        ::kill(pid, SIGKILL);
+    // The master and its workers at once. One by one, a worker killed before its master is
+    // respawned by it, and the new one outlives the test holding CTest's output pipe open.
+    // (The master is not reaped yet, so its pid still names this group.)
+    ::kill(-pid_t(m_process->processId()), SIGKILL);
 #else
     m_process->kill();
 #endif
-    m_process->waitForFinished(StopTimeoutMs);
-    m_process.reset();
 }
 
 bool PhpFpmFixture::isRunning() const {

@@ -46,6 +46,7 @@ public:
     QString logText() const;
 
 private:
+    void killGroup();
     bool writeConfig(QString *error);
     bool waitUntilListening(int timeoutMs);
 
