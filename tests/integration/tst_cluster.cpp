@@ -230,27 +230,24 @@ private slots:
         WSGATE_START_REDIS(redis);
         const QString cluster = freshClusterName();
         QString error;
-        auto a = node(redis, cluster, QStringLiteral("nodeA"), &error);
-        QVERIFY2(a, qPrintable(error));
-        auto c = node(redis, cluster, QStringLiteral("nodeC"), &error);
-        QVERIFY2(c, qPrintable(error));
-        QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 2, 10000);
-        TestClient c1;
-        QVERIFY(c1.open(c->wsUrl()));
-        const QByteArray idC1 = idOf(c1);
-        c->abandonEngine(); // gone without leaving: its heartbeats just stop
+        std::unique_ptr<GatewayHarness> a, b;
+        QVERIFY2(twoNodes(redis, cluster, &a, &b, &error), qPrintable(error));
+        TestClient b1;
+        QVERIFY(b1.open(b->wsUrl()));
+        const QByteArray idB1 = idOf(b1);
+        b->abandonEngine(); // gone without leaving: its heartbeats just stop
         // Still in the registry, but nobody listens on its channel: not known to be gone, so
         // "try again", not "unknown client".
-        QTRY_COMPARE(redis.subscribers(cluster.toUtf8() + ":node:nodeC"), 0);
+        QTRY_COMPARE(redis.subscribers(cluster.toUtf8() + ":node:nodeB"), 0);
         QByteArray body;
-        QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form, &body), 503);
+        QCOMPARE(a->http("POST", "/send", "client_id=" + idB1 + "&message=x", Form, &body), 503);
         QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
-        QCOMPARE(a->http("POST", "/close", "client_id=" + idC1, Form, &body), 503);
+        QCOMPARE(a->http("POST", "/close", "client_id=" + idB1, Form, &body), 503);
         QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
-        QCOMPARE(a->http("GET", "/clients/" + idC1, {}, Form, &body), 503);
+        QCOMPARE(a->http("GET", "/clients/" + idB1, {}, Form, &body), 503);
         QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
         QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 1, 15000);
-        QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form), 404);
+        QCOMPARE(a->http("POST", "/send", "client_id=" + idB1 + "&message=x", Form), 404);
     }
 
     void aNodeThatHearsButDoesNotAnswer() {
@@ -258,29 +255,26 @@ private slots:
         WSGATE_START_REDIS(redis);
         const QString cluster = freshClusterName();
         QString error;
-        auto a = node(redis, cluster, QStringLiteral("nodeA"), &error);
-        QVERIFY2(a, qPrintable(error));
-        auto c = node(redis, cluster, QStringLiteral("nodeC"), &error);
-        QVERIFY2(c, qPrintable(error));
-        QTRY_COMPARE_WITH_TIMEOUT(nodesSeen(*a), 2, 10000);
-        TestClient c1;
-        QVERIFY(c1.open(c->wsUrl()));
-        const QByteArray idC1 = idOf(c1);
-        // A second listener on nodeC's channel that never answers (as a node hung after its
+        std::unique_ptr<GatewayHarness> a, b;
+        QVERIFY2(twoNodes(redis, cluster, &a, &b, &error), qPrintable(error));
+        TestClient b1;
+        QVERIFY(b1.open(b->wsUrl()));
+        const QByteArray idB1 = idOf(b1);
+        // A second listener on nodeB's channel that never answers (as a node hung after its
         // SUBSCRIBE would): what is sent there is heard, then nobody says what became of it.
-        const QByteArray channel = cluster.toUtf8() + ":node:nodeC";
+        const QByteArray channel = cluster.toUtf8() + ":node:nodeB";
         QLocalSocket listener;
         listener.connectToServer(redis.socketPath());
         QVERIFY(listener.waitForConnected(5000));
         listener.write("*2\r\n$9\r\nSUBSCRIBE\r\n$" + QByteArray::number(channel.size()) + "\r\n" +
                        channel + "\r\n");
         QTRY_COMPARE(redis.subscribers(channel), 2);
-        c->abandonEngine();
+        b->abandonEngine();
         QTRY_COMPARE(redis.subscribers(channel), 1);
         QByteArray body;
         QElapsedTimer waited;
         waited.start();
-        QCOMPARE(a->http("POST", "/send", "client_id=" + idC1 + "&message=x", Form, &body), 503);
+        QCOMPARE(a->http("POST", "/send", "client_id=" + idB1 + "&message=x", Form, &body), 503);
         QCOMPARE(json(body).value("error").toString(), QStringLiteral("node_unreachable"));
         QVERIFY(waited.elapsed() >= 1500); // it waited for an answer (2 s) before saying so
     }
