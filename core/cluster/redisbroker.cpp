@@ -387,79 +387,68 @@ void RedisBroker::deliverToNode(quint32 tag, const PushTarget &target, const Out
          }));
 }
 
-void RedisBroker::closeOnNode(quint32 tag, const QByteArray &clientId, int code,
-                              const QByteArray &reason, Delivery::Found done) {
+void RedisBroker::readFound(Request &r) {
+    r.found = r.last.value(QStringLiteral("f")).toBool();
+}
+
+ClientLookup RedisBroker::foundOf(const Request &r) {
+    return {r.found};
+}
+
+void RedisBroker::askNode(quint32 tag, QJsonObject question,
+                          std::function<void(Request &)> onAnswer,
+                          std::function<ClientLookup(const Request &)> answer,
+                          Delivery::Found done) {
     const auto node = m_nodes.constFind(tag);
     if (!isAvailable() || node == m_nodes.constEnd()) {
         done({false, isAvailable() ? QByteArray() : Unavailable});
         return;
     }
-    const quint64 id = await(
-        1, [](Request &r) { r.found = r.last.value(QStringLiteral("f")).toBool(); },
-        [this, done](Request &r, bool complete) {
-            done(complete ? ClientLookup{r.found} : ClientLookup{false, notAnswered()});
+    const quint64 id =
+        await(1, std::move(onAnswer), [this, answer, done](Request &r, bool complete) {
+            done(complete ? answer(r) : ClientLookup{false, notAnswered()});
         });
-    send(nodeChannel(node->id),
-         {{QStringLiteral("t"), QStringLiteral("close")},
-          {QStringLiteral("n"), QString::fromLatin1(clientId)},
-          {QStringLiteral("c"), code},
-          {QStringLiteral("s"), QString::fromUtf8(reason)},
-          {QStringLiteral("o"), m_settings.nodeId},
-          {QStringLiteral("r"), double(id)}},
-         {}, failUnlessHeard(id, [done](const QByteArray &e) {
+    question.insert(QStringLiteral("o"), m_settings.nodeId);
+    question.insert(QStringLiteral("r"), double(id));
+    send(nodeChannel(node->id), question, {}, failUnlessHeard(id, [done](const QByteArray &e) {
              done({false, e});
          }));
+}
+
+void RedisBroker::closeOnNode(quint32 tag, const QByteArray &clientId, int code,
+                              const QByteArray &reason, Delivery::Found done) {
+    askNode(tag,
+            {{QStringLiteral("t"), QStringLiteral("close")},
+             {QStringLiteral("n"), QString::fromLatin1(clientId)},
+             {QStringLiteral("c"), code},
+             {QStringLiteral("s"), QString::fromUtf8(reason)}},
+            readFound, foundOf, std::move(done));
 }
 
 void RedisBroker::membershipOnNode(quint32 tag, const QByteArray &clientId, const QString &group,
                                    bool join, Delivery::Found done) {
-    const auto node = m_nodes.constFind(tag);
-    if (!isAvailable() || node == m_nodes.constEnd()) {
-        done({false, isAvailable() ? QByteArray() : Unavailable});
-        return;
-    }
-    const quint64 id = await(
-        1, [](Request &r) { r.found = r.last.value(QStringLiteral("f")).toBool(); },
-        [this, done](Request &r, bool complete) {
-            done(complete ? ClientLookup{r.found} : ClientLookup{false, notAnswered()});
-        });
-    send(nodeChannel(node->id),
-         {{QStringLiteral("t"), QStringLiteral("member")},
-          {QStringLiteral("n"), QString::fromLatin1(clientId)},
-          {QStringLiteral("g"), group},
-          {QStringLiteral("j"), join},
-          {QStringLiteral("o"), m_settings.nodeId},
-          {QStringLiteral("r"), double(id)}},
-         {}, failUnlessHeard(id, [done](const QByteArray &e) {
-             done({false, e});
-         }));
+    askNode(tag,
+            {{QStringLiteral("t"), QStringLiteral("member")},
+             {QStringLiteral("n"), QString::fromLatin1(clientId)},
+             {QStringLiteral("g"), group},
+             {QStringLiteral("j"), join}},
+            readFound, foundOf, std::move(done));
 }
 
 void RedisBroker::clientOnNode(quint32 tag, const QByteArray &clientId, Delivery::Found done) {
-    const auto node = m_nodes.constFind(tag);
-    if (!isAvailable() || node == m_nodes.constEnd()) {
-        done({false, isAvailable() ? QByteArray() : Unavailable});
-        return;
-    }
-    const quint64 id = await(
-        1,
+    askNode(
+        tag,
+        {{QStringLiteral("t"), QStringLiteral("client")},
+         {QStringLiteral("n"), QString::fromLatin1(clientId)}},
         [](Request &r) {
             const QJsonValue c = r.last.value(QStringLiteral("c"));
             if (c.isObject())
                 r.client = clientFromJson(c.toObject());
         },
-        [this, done](Request &r, bool complete) {
-            done(complete ? ClientLookup{r.client.has_value(), {}, r.client}
-                          : ClientLookup{false, notAnswered()});
-        });
-    send(nodeChannel(node->id),
-         {{QStringLiteral("t"), QStringLiteral("client")},
-          {QStringLiteral("n"), QString::fromLatin1(clientId)},
-          {QStringLiteral("o"), m_settings.nodeId},
-          {QStringLiteral("r"), double(id)}},
-         {}, failUnlessHeard(id, [done](const QByteArray &e) {
-             done({false, e});
-         }));
+        [](const Request &r) {
+            return ClientLookup{r.client.has_value(), {}, r.client};
+        },
+        std::move(done));
 }
 
 void RedisBroker::gatherClients(std::function<void(const QList<ClientInfo> &, bool)> done) {

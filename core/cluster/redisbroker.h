@@ -108,14 +108,22 @@ private:
     void finishRequest(quint64 id, bool complete);
     /// A push's answer (matched, delivered, buffer full) added to the request's result.
     static void addDeliveryAnswer(Request &r);
-    /// send()'s callback for a request to one node: when nobody heard it, the request ends and
-    /// `fail` gets "cluster_unavailable" (Redis refused it) or "node_unreachable" (nobody
-    /// listens on the node's channel).
     /// A request to one node that timed out, or ended as the node left: "node_unreachable"
     /// while Redis is up, else "cluster_unavailable".
     QByteArray notAnswered() const;
+    /// send()'s callback for a request to one node: when nobody heard it, the request ends and
+    /// `fail` gets "cluster_unavailable" (Redis refused it) or "node_unreachable" (nobody
+    /// listens on the node's channel).
     std::function<void(int)> failUnlessHeard(quint64 id,
                                              std::function<void(const QByteArray &error)> fail);
+    /// A question about one client (`question`: its type and fields) to the node that holds
+    /// it: not asked when the node is unknown (not found) or Redis is away; `answer` makes the
+    /// lookup from the node's reply (read by `onAnswer`), or `done` is told why none came.
+    void askNode(quint32 tag, QJsonObject question, std::function<void(Request &)> onAnswer,
+                 std::function<ClientLookup(const Request &)> answer, Delivery::Found done);
+    /// A close's or a group change's reply: whether the node had the client.
+    static void readFound(Request &r);
+    static ClientLookup foundOf(const Request &r);
     /// send()'s callback for a request to every node: it awaits as many answers as there
     /// were other subscribers.
     std::function<void(int)> expectEveryOtherNode(quint64 id);
