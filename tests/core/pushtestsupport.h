@@ -143,7 +143,7 @@ public:
     DeliveryResult groupResult = result(3, 1, 2);
     DeliveryResult broadcastResult = result(5, 5, 0);
     std::optional<DeliveryResult> forced; // every deliver() answers this
-    QByteArray lookupError; // every close and group change answers this error (a node away)
+    QByteArray lookupError; // every close, group change and lookup answers it (a node away)
     QList<Send> sends;
     QList<std::tuple<QByteArray, int, QByteArray>> closes;
     QList<std::tuple<QByteArray, QString, bool>> memberships;
@@ -181,18 +181,12 @@ public:
                      Found done) override {
         ++calls;
         closes.append({id, code, reason});
-        answer([this, done, found = known.contains(id)] {
-            done(lookupError.isEmpty() ? ClientLookup{found, {}}
-                                       : ClientLookup{false, lookupError});
-        });
+        answer([done, r = lookup(id)] { done(r); });
     }
     void setMembership(const QByteArray &id, const QString &group, bool join, Found done) override {
         ++calls;
         memberships.append({id, group, join});
-        answer([this, done, found = known.contains(id)] {
-            done(lookupError.isEmpty() ? ClientLookup{found, {}}
-                                       : ClientLookup{false, lookupError});
-        });
+        answer([done, r = lookup(id)] { done(r); });
     }
     void clients(std::function<void(const QList<ClientInfo> &)> done) override {
         ++calls;
@@ -203,9 +197,9 @@ public:
     }
     void client(const QByteArray &id, Found done) override {
         ++calls;
-        ClientLookup r{false, lookupError};
-        if (lookupError.isEmpty() && known.contains(id))
-            r = {true, {}, info(id)};
+        ClientLookup r = lookup(id);
+        if (r.found)
+            r.info = info(id);
         answer([done, r] { done(r); });
     }
     void groups(std::function<void(const QHash<QString, QList<QByteArray>> &)> done) override {
@@ -224,6 +218,12 @@ public:
     }
 
 private:
+    /// What a close, a group change or a lookup of `id` answers (a known id is found).
+    ClientLookup lookup(const QByteArray &id) const {
+        if (!lookupError.isEmpty())
+            return {false, lookupError};
+        return {known.contains(id)};
+    }
     void answer(std::function<void()> f) {
         switch (mode) {
         case Mode::Now:
