@@ -80,8 +80,7 @@ void RedisLink::checkReplyBuffer() {
     const qint64 held = (r->reply ? m_replyBytes : 0) + qint64(r->len - r->pos);
     if (held <= MaxReplyBytes)
         return;
-    m_replyRefused = true;
-    freeContext();
+    freeContext(); // without a disconnect callback: the reason is given here
     lost(replyRefusedReason());
 }
 
