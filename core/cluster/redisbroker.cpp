@@ -392,7 +392,7 @@ void RedisBroker::readFound(Request &r) {
 }
 
 ClientLookup RedisBroker::foundOf(const Request &r) {
-    return {r.found};
+    return ClientLookup{r.found};
 }
 
 void RedisBroker::askNode(quint32 tag, QJsonObject question,
@@ -401,7 +401,7 @@ void RedisBroker::askNode(quint32 tag, QJsonObject question,
                           Delivery::Found done) {
     const auto node = m_nodes.constFind(tag);
     if (!isAvailable() || node == m_nodes.constEnd()) {
-        done({false, isAvailable() ? QByteArray() : Unavailable});
+        done(ClientLookup{false, isAvailable() ? QByteArray() : Unavailable});
         return;
     }
     const quint64 id =
@@ -411,7 +411,7 @@ void RedisBroker::askNode(quint32 tag, QJsonObject question,
     question.insert(QStringLiteral("o"), m_settings.nodeId);
     question.insert(QStringLiteral("r"), double(id));
     send(nodeChannel(node->id), question, {}, failUnlessHeard(id, [done](const QByteArray &e) {
-             done({false, e});
+             done(ClientLookup{false, e});
          }));
 }
 

@@ -47,7 +47,7 @@ struct DeliveryResult {
 /// it may well exist.
 struct ClientLookup {
     ClientLookup() = default;
-    ClientLookup(bool found, QByteArray error = {}, std::optional<ClientInfo> info = {})
+    explicit ClientLookup(bool found, QByteArray error = {}, std::optional<ClientInfo> info = {})
         : found(found)
         , error(std::move(error))
         , info(std::move(info)) {}

@@ -237,7 +237,7 @@ void Gateway::closeClient(const QByteArray &clientId, int code, const QByteArray
     ClientSession *s = m_registry->find(clientId);
     if (s)
         m_outbox->close(*s, code, reason);
-    done({s != nullptr, {}});
+    done(ClientLookup{s != nullptr});
 }
 
 void Gateway::setMembership(const QByteArray &clientId, const QString &group, bool join,
@@ -249,7 +249,7 @@ void Gateway::setMembership(const QByteArray &clientId, const QString &group, bo
         else
             m_registry->leave(s, group);
     }
-    done({s != nullptr, {}});
+    done(ClientLookup{s != nullptr});
 }
 
 void Gateway::clients(std::function<void(const QList<ClientInfo> &)> done) {
@@ -263,7 +263,7 @@ void Gateway::client(const QByteArray &clientId, Found done) {
     const ClientSession *s = m_registry->find(clientId);
     if (!s)
         return done({});
-    done({true, {}, SessionRegistry::info(*s)});
+    done(ClientLookup{true, {}, SessionRegistry::info(*s)});
 }
 
 void Gateway::groups(std::function<void(const QHash<QString, QList<QByteArray>> &)> done) {

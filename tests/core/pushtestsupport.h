@@ -221,8 +221,8 @@ private:
     /// What a close, a group change or a lookup of `id` answers (a known id is found).
     ClientLookup lookup(const QByteArray &id) const {
         if (!lookupError.isEmpty())
-            return {false, lookupError};
-        return {known.contains(id)};
+            return ClientLookup{false, lookupError};
+        return ClientLookup{known.contains(id)};
     }
     void answer(std::function<void()> f) {
         switch (mode) {

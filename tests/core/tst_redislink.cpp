@@ -21,6 +21,14 @@
 
 namespace {
 
+/// RESP: a bulk string's header, and a whole bulk string.
+QByteArray bulkHeader(qint64 size) {
+    return '$' + QByteArray::number(size) + "\r\n";
+}
+QByteArray bulk(const QByteArray &s) {
+    return bulkHeader(s.size()) + s + "\r\n";
+}
+
 /// A Redis that answers PING and PUBLISH and records the commands; SUBSCRIBE is confirmed only
 /// when told to.
 class ScriptedRedis final : public QObject {
@@ -56,9 +64,6 @@ public:
     QList<QList<QByteArray>> commands;
 
 private:
-    static QByteArray bulk(const QByteArray &s) {
-        return '$' + QByteArray::number(s.size()) + "\r\n" + s + "\r\n";
-    }
     void read(QTcpSocket *s) {
         m_buffer += s->readAll();
         for (;;) {
@@ -130,10 +135,6 @@ struct GetOutstanding {
     bool answered = false;
     qint64 length = -1;
 };
-
-QByteArray bulkHeader(qint64 size) {
-    return '$' + QByteArray::number(size) + "\r\n";
-}
 
 } // namespace
 
