@@ -44,6 +44,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace {
 
 constexpr int BottomSlackRows = 2; // "at the bottom" tolerates a row of scroll slack
@@ -169,7 +171,10 @@ TrafficLogView::TrafficLogView(int capacity, QWidget *parent)
         return m_table->fontMetrics().horizontalAdvance(text) + CellPaddingPx;
     };
     m_table->setColumnWidth(TrafficLogModel::Time, fit(QStringLiteral("00:00:00.000")));
-    m_table->setColumnWidth(TrafficLogModel::Kind, 7 * em);
+    int kindWidth = 0; // the widest event name (PhpLog is the last kind; 7 ems elided some)
+    for (int k = 0; k <= int(TrafficEntry::Kind::PhpLog); ++k)
+        kindWidth = std::max(kindWidth, fit(TrafficLogModel::kindText(TrafficEntry::Kind(k))));
+    m_table->setColumnWidth(TrafficLogModel::Kind, kindWidth);
     m_table->setColumnWidth(TrafficLogModel::Client, 16 * em);
     m_table->setColumnWidth(TrafficLogModel::Direction, fit(QStringLiteral("← out")));
     m_table->setColumnWidth(TrafficLogModel::Size, 5 * em);
