@@ -262,10 +262,11 @@ QByteArray Engine::metricsText() const {
                "# TYPE wsgate_fastcgi_pool_size gauge\n";
         out += "wsgate_fastcgi_pool_size " + QByteArray::number(s.maxConnections) + '\n';
     }
-    if (m_pushApi)
-        out += m_pushApi->ownMetricsText();
-    if (m_adminApi)
-        out += m_adminApi->ownMetricsText();
+    // Each family once: the push listener's API and the --push-prefix one's added up.
+    if (m_pushApi || m_prefixPushApi)
+        out += PushApi::metricsText({m_pushApi.get(), m_prefixPushApi.get()});
+    if (m_adminApi || m_prefixAdminApi)
+        out += AdminApi::metricsText({m_adminApi.get(), m_prefixAdminApi.get()});
     if (m_fpmPoller)
         m_fpmPoller->appendMetrics(out);
     return out;

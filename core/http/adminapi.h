@@ -13,6 +13,7 @@
 #include <QString>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 
@@ -146,8 +147,9 @@ public:
     /// Readers of /admin/traffic waiting now.
     int waitingReaders() const;
     quint64 requestCount(const QByteArray &route, int status) const;
-    /// Prometheus text: wsgate_admin_requests_total{route,status}.
-    QByteArray ownMetricsText() const;
+    /// Prometheus text: wsgate_admin_requests_total{route,status}, these APIs' counts added
+    /// up (the push listener's and the --push-prefix one's).
+    static QByteArray metricsText(std::initializer_list<const AdminApi *> apis);
 
 private:
     enum class Route { Unmatched, Traffic, Snapshot, Fpm, Config, Replay };

@@ -92,12 +92,12 @@ void AdminTrafficFeed::serve(const Query &query, Answer answer, Pending pending)
     if (m_waiters.size() >= kMaxWaiters) {
         answer(HttpResponse::jsonError(
             503, "too_many_readers",
-            QStringLiteral("%1 readers are waiting already; ask again without wait").arg(
-                kMaxWaiters)));
+            QStringLiteral("%1 readers are waiting already; ask again without wait")
+                .arg(kMaxWaiters)));
         return;
     }
-    m_waiters.push_back({query, m_clock.elapsed() + query.waitMs, std::move(answer),
-                         std::move(pending)});
+    m_waiters.push_back(
+        {query, m_clock.elapsed() + query.waitMs, std::move(answer), std::move(pending)});
     if (!m_pollTimer.isActive())
         m_pollTimer.start();
 }

@@ -293,11 +293,8 @@ void PushApi::dispatch(const HttpRequest &request, const Call &call) {
         return finish(this, call, HttpResponse::json(200, health));
     }
     case Route::Metrics: {
-        QByteArray text = m_metricsProvider ? m_metricsProvider() : QByteArray();
-        if (!text.isEmpty() && !text.endsWith('\n'))
-            text += '\n';
-        return finish(this, call,
-                      HttpResponse::text(200, text + ownMetricsText(), kPrometheusContentType));
+        const QByteArray text = m_metricsProvider ? m_metricsProvider() : metricsText({this});
+        return finish(this, call, HttpResponse::text(200, text, kPrometheusContentType));
     }
     case Route::Fpm: {
         const std::optional<QJsonObject> status =
@@ -484,33 +481,50 @@ quint64 PushApi::requestCount(const QByteArray &route, int status) const {
     return m_counts.value({route, status}, 0);
 }
 
-QByteArray PushApi::ownMetricsText() const {
+QByteArray PushApi::metricsText(std::initializer_list<const PushApi *> apis) {
+    QMap<std::pair<QByteArray, int>, quint64> counts;
+    quint64 accepted = 0;
+    qint64 open = 0;
+    quint64 refused[int(HttpServer::ClientError::Count)] = {};
+    bool served = false;
+    for (const PushApi *api : apis) {
+        if (!api)
+            continue;
+        for (auto it = api->m_counts.begin(); it != api->m_counts.end(); ++it)
+            counts[it.key()] += it.value();
+        if (!api->m_server)
+            continue;
+        served = true;
+        const HttpServer::Counters &c = api->m_server->counters();
+        accepted += c.connectionsAccepted;
+        open += api->m_server->connectionCount();
+        for (int k = 0; k < int(HttpServer::ClientError::Count); ++k)
+            refused[k] += c.error(HttpServer::ClientError(k));
+    }
     QByteArray out;
     out += "# HELP wsgate_push_requests_total Push API requests by route and status code.\n"
            "# TYPE wsgate_push_requests_total counter\n";
-    for (auto it = m_counts.begin(); it != m_counts.end(); ++it) {
+    for (auto it = counts.begin(); it != counts.end(); ++it) {
         out += "wsgate_push_requests_total{route=\"" + it.key().first + "\",status=\"" +
                QByteArray::number(it.key().second) + "\"} " + QByteArray::number(it.value()) + '\n';
     }
-    if (!m_server)
+    if (!served)
         return out;
-    const HttpServer::Counters &c = m_server->counters();
     out += "# HELP wsgate_push_http_connections_total Push API connections accepted.\n"
            "# TYPE wsgate_push_http_connections_total counter\n"
            "wsgate_push_http_connections_total " +
-           QByteArray::number(c.connectionsAccepted) + '\n';
+           QByteArray::number(accepted) + '\n';
     out += "# HELP wsgate_push_http_open_connections Push API connections open now.\n"
            "# TYPE wsgate_push_http_open_connections gauge\n"
            "wsgate_push_http_open_connections " +
-           QByteArray::number(m_server->connectionCount()) + '\n';
+           QByteArray::number(open) + '\n';
     out += "# HELP wsgate_push_http_client_errors_total Push API requests refused by the HTTP "
            "layer, by kind.\n"
            "# TYPE wsgate_push_http_client_errors_total counter\n";
     for (int k = 0; k < int(HttpServer::ClientError::Count); ++k) {
-        const auto kind = HttpServer::ClientError(k);
         out += "wsgate_push_http_client_errors_total{kind=\"" +
-               QByteArray(HttpServer::clientErrorName(kind)) + "\"} " +
-               QByteArray::number(c.error(kind)) + '\n';
+               QByteArray(HttpServer::clientErrorName(HttpServer::ClientError(k))) + "\"} " +
+               QByteArray::number(refused[k]) + '\n';
     }
     return out;
 }

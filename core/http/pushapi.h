@@ -17,6 +17,7 @@
 #include <QStringList>
 
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <utility>
 
@@ -85,7 +86,8 @@ public:
     /// HttpServer::Authorizer: the trust checks pass and the token is right (or none is set).
     bool authorizes(const HttpRequest &head) const;
 
-    /// GET /metrics body: this text, then ownMetricsText().
+    /// GET /metrics body, whole: it includes the push APIs' own counters (metricsText()).
+    /// Without one, /metrics serves metricsText({this}).
     void setMetricsProvider(std::function<QByteArray()> provider);
     /// GET /fpm: nullopt means "unknown" (503 fpm_status_unknown).
     void setFpmStatusProvider(std::function<std::optional<QJsonObject>()> provider);
@@ -101,8 +103,9 @@ public:
     const PushApiOptions &options() const { return m_options; }
     QList<RequestCount> requestCounts() const;
     quint64 requestCount(const QByteArray &route, int status) const;
-    /// Prometheus text for this API's counters (and the attached server's).
-    QByteArray ownMetricsText() const;
+    /// Prometheus text for the counters of these APIs and their servers, added up: each
+    /// family once, however many listeners serve the API (--push-prefix is a second one).
+    static QByteArray metricsText(std::initializer_list<const PushApi *> apis);
 
     /// A close code a server may send: 1000-1003, 1007-1014, 3000-4999.
     static bool isValidCloseCode(int code);

@@ -891,7 +891,7 @@ void TestAdminApi::metricsCount() {
     QCOMPARE(m_admin->requestCount("/admin/config", 200), quint64(1));
     QCOMPARE(m_admin->requestCount("/admin/config", 401), quint64(1));
     QCOMPARE(m_admin->requestCount("/admin/traffic", 200), quint64(1));
-    const QByteArray text = m_admin->ownMetricsText();
+    const QByteArray text = AdminApi::metricsText({m_admin.get()});
     QVERIFY(text.contains("wsgate_admin_requests_total{route=\"/admin/config\",status=\"401\"} 1"));
 }
 

@@ -337,13 +337,20 @@ void TestPushApi::healthMetricsFpm() {
     QVERIFY(r.body.isEmpty());
     QVERIFY(r.header("Content-Length").toInt() > 0);
 
-    m_api->setMetricsProvider([] { return QByteArray("wsgate_clients 7"); });
+    // Without a provider, the API's own counters; with one, the provider's text alone (it
+    // includes them, so no family is named twice).
     r = call(request("GET", "/metrics"));
     QCOMPARE(r.status, 200);
     QCOMPARE(r.header("Content-Type"), QByteArray("text/plain; version=0.0.4; charset=utf-8"));
-    QVERIFY(r.body.startsWith("wsgate_clients 7\n"));
     QVERIFY(r.body.contains("wsgate_push_requests_total{route=\"/health\",status=\"200\"} 3\n"));
     QVERIFY(r.body.contains("wsgate_push_http_open_connections "));
+    m_api->setMetricsProvider(
+        [api = m_api.get()] { return "wsgate_clients 7\n" + PushApi::metricsText({api}); });
+    r = call(request("GET", "/metrics"));
+    QCOMPARE(r.status, 200);
+    QVERIFY(r.body.startsWith("wsgate_clients 7\n"));
+    QVERIFY(r.body.contains("wsgate_push_requests_total{route=\"/metrics\",status=\"200\"} 1\n"));
+    QCOMPARE(r.body.count("# TYPE wsgate_push_requests_total "), 1);
 
     r = call(request("GET", "/fpm"));
     QCOMPARE(r.status, 503);

@@ -13,6 +13,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSet>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -344,6 +345,27 @@ private Q_SLOTS:
         // The WebSocket endpoint is untouched.
         c.socket.sendTextMessage(QStringLiteral("still here"));
         QVERIFY(c.waitForMessages(3));
+        // /metrics on either listener names each family once (Prometheus refuses a scrape
+        // that repeats one), with both listeners' requests added up.
+        QByteArray onPushPort;
+        QCOMPARE(h.http("GET", "/metrics", {}, {{"Authorization", "Bearer s3cret"}}, &onPushPort),
+                 200);
+        const QByteArray onWsPort = h.rawWs(request("GET", "/_wsgate/metrics", {}, "s3cret"));
+        QCOMPARE(statusOf(onWsPort), 200);
+        for (const QByteArray &text : {onPushPort, onWsPort}) {
+            QSet<QByteArray> families;
+            for (const QByteArray &line : text.split('\n')) {
+                if (!line.startsWith("# TYPE "))
+                    continue;
+                const QByteArray name = line.split(' ').value(2);
+                QVERIFY2(!families.contains(name), name.constData());
+                families.insert(name);
+            }
+            QVERIFY(families.contains("wsgate_push_requests_total"));
+            QVERIFY(families.contains("wsgate_admin_requests_total"));
+        }
+        QVERIFY(
+            onPushPort.contains("wsgate_push_requests_total{route=\"/send\",status=\"200\"} 1\n"));
     }
 
     void pushPrefixAloneGivesPhpItsUrl() {
