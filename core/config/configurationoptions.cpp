@@ -458,7 +458,8 @@ const std::vector<ConfigurationOption> &ConfigurationOption::all() {
              checkedStringAccess(&C::clusterName, isName, false, "a name of 1-64 A-Za-z0-9_.-")),
         make("node-id", "ID", "random at start", "this gateway's id in the cluster",
              checkedStringAccess(&C::nodeId, isName, true, "an id of 1-64 A-Za-z0-9_.-")),
-        make("demo", "", "", "managed PHP + example chat handler + test page on /",
+        make("demo", "", "",
+             "managed PHP + example chat handler + test page on /; all events (open,message,close)",
              switchAccess(&C::demo)),
     };
     return options;

@@ -271,7 +271,7 @@ bool PhpBridge::sendPhpBody(ClientSession *s, const QByteArray &body,
                                   .arg(body.size()));
             PhpResponse failure;
             failure.outcome = PhpOutcome::BadResponse;
-            reportFailure(s, failure, QStringLiteral("php_bad_response"),
+            reportFailure(s, failure, QStringLiteral("invalid_utf8_reply"),
                           QStringLiteral("PHP's text reply is not valid UTF-8"));
             return false;
         }

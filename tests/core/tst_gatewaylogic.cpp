@@ -261,7 +261,7 @@ private slots:
             } else {
                 QVERIFY(!c.binary.first());
                 QCOMPARE(json(c.messages.first()).value("error").toString(),
-                         QStringLiteral("php_bad_response"));
+                         QStringLiteral("invalid_utf8_reply"));
             }
             QCOMPARE(t.errors(Metrics::InvalidUtf8Reply), 1);
         }
