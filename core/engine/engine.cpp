@@ -453,8 +453,12 @@ bool Engine::startShard(int index, quint16 port, QString *error) {
             });
         ok = sh->gateway->start(error);
     });
-    if (!ok)
+    if (!ok) {
+        // As the push listener's: the option and address first ("Address already in use"
+        // alone does not say which of the two ports).
+        *error = QStringLiteral("--listen %1:%2: %3").arg(c.listenHost).arg(port).arg(*error);
         return false;
+    }
     Gateway *g = sh->gateway.get();
     connect(sh->pool.get(), &FastCgiPool::connectionError, this, [this](const QString &message) {
         Q_EMIT logLine(QStringLiteral("warning"), QStringLiteral("FastCGI: ") + message);
@@ -529,9 +533,10 @@ void Engine::logStarted() {
         Q_EMIT logLine(QStringLiteral("info"),
                        c.pushToken.isEmpty()
                            ? QStringLiteral("admin API off: it needs --push-token")
-                           : QStringLiteral("admin API under /admin/ of the push API (the push "
-                                            "token%1; traffic log: %2)")
-                                 .arg(c.adminReadToken.isEmpty()
+                           : QStringLiteral("admin API on %1/admin/ (the push token%2; traffic "
+                                            "log: %3)")
+                                 .arg(c.pushUrl(),
+                                      c.adminReadToken.isEmpty()
                                           ? QString()
                                           : QStringLiteral(", or --admin-read-token to read"),
                                       c.trafficLogEntries > 0

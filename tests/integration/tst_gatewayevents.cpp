@@ -15,6 +15,7 @@
 #include <QJsonObject>
 #include <QSet>
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -393,6 +394,19 @@ private Q_SLOTS:
         QCOMPARE(statusOf(broadcast), 200);
         QVERIFY(c.waitForMessages(2));
         QCOMPARE(c.messages.at(1), QByteArray("to all"));
+    }
+
+    void aTakenPortIsNamedWithItsOption() {
+        QTcpServer taken;
+        QVERIFY(taken.listen(QHostAddress::LocalHost));
+        const QString address = QStringLiteral("127.0.0.1:%1").arg(taken.serverPort());
+        const ConfigurationResult parsed = ConfigurationParser::parse(
+            {"--script", "/x.php", "--listen", address, "--push-listen", "off"});
+        QCOMPARE(parsed.action, ConfigurationResult::Action::Run);
+        Engine engine(parsed.config);
+        QString error;
+        QVERIFY(!engine.start(&error));
+        QVERIFY2(error.startsWith(QStringLiteral("--listen %1: ").arg(address)), qPrintable(error));
     }
 
     void programDefaultsYieldToFlagsAndFiles() {
