@@ -69,6 +69,10 @@ void ClientSession::onWebSocketDrained() {
     m_events->sessionDrained(this);
 }
 
+void ClientSession::onWebSocketMessageBegun() {
+    m_events->sessionMessageBegun(this);
+}
+
 void ClientSession::onWebSocketClosed(const WebSocketCloseInfo &info) {
     m_events->sessionClosed(this, info);
 }

@@ -86,6 +86,7 @@ private:
     void onWebSocketPong(qint64 rttMs) override;
     void onWebSocketClosing(int code, const QByteArray &reason) override;
     void onWebSocketDrained() override;
+    void onWebSocketMessageBegun() override;
     void onWebSocketClosed(const WebSocketCloseInfo &info) override;
 
     SessionEvents *m_events;
@@ -104,6 +105,8 @@ public:
     virtual void sessionPong(ClientSession *session, qint64 rttMs) = 0;
     virtual void sessionClosing(ClientSession *session, int code, const QByteArray &reason) = 0;
     virtual void sessionDrained(ClientSession *session) = 0;
+    /// A message has begun and is not complete yet.
+    virtual void sessionMessageBegun(ClientSession *) {}
     /// The connection is over; the gateway removes (and deletes) the session.
     virtual void sessionClosed(ClientSession *session, const WebSocketCloseInfo &info) = 0;
 };

@@ -168,6 +168,10 @@ void Gateway::sessionClosing(ClientSession *s, int, const QByteArray &) {
 
 void Gateway::sessionDrained(ClientSession *) {}
 
+void Gateway::sessionMessageBegun(ClientSession *s) {
+    m_sweep->watchMessage(s);
+}
+
 void Gateway::sessionClosed(ClientSession *s, const WebSocketCloseInfo &info) {
     m_recorder->closed(*s, info, m_registry->size() - 1);
     if (const int late = s->connection() ? s->connection()->droppedWhileClosing() : 0)

@@ -106,6 +106,7 @@ private:
     void sessionPong(ClientSession *session, qint64 rttMs) override;
     void sessionClosing(ClientSession *session, int code, const QByteArray &reason) override;
     void sessionDrained(ClientSession *session) override;
+    void sessionMessageBegun(ClientSession *session) override;
     void sessionClosed(ClientSession *session, const WebSocketCloseInfo &info) override;
 
     void onUpgrade(WebSocketFront::Upgrade &&upgrade);

@@ -74,7 +74,8 @@ void KeepAliveSweep::arm() {
     if (!m_running)
         return;
     const qint64 now = nowMs();
-    const bool everyTick = m_tickRequested || m_hookWantsTicks || !m_closing.isEmpty();
+    const bool everyTick =
+        m_tickRequested || m_hookWantsTicks || !m_closing.isEmpty() || !m_messages.isEmpty();
     const qint64 tick = m_schedule.next(now, everyTick);
     if (m_armed >= 0 && m_armed <= tick)
         return;
@@ -103,6 +104,7 @@ void KeepAliveSweep::add(ClientSession *s) {
 
 void KeepAliveSweep::remove(ClientSession *s) {
     m_closing.remove(s);
+    m_messages.remove(s);
     if (s->sweepSlot < 0)
         return;
     Bucket &bucket = m_buckets[size_t(s->sweepBucket)];
@@ -127,6 +129,13 @@ void KeepAliveSweep::watchClosing(ClientSession *s) {
     arm();
 }
 
+void KeepAliveSweep::watchMessage(ClientSession *s) {
+    if (m_settings.fragmentTimeoutMs <= 0 || s->sweepSlot < 0)
+        return;
+    m_messages.insert(s);
+    arm();
+}
+
 void KeepAliveSweep::tick() {
     const qint64 now = nowMs();
     const qint64 tickNo = m_armed;
@@ -142,6 +151,17 @@ void KeepAliveSweep::tick() {
     const QSet<ClientSession *> closing = m_closing;
     for (ClientSession *s : closing)
         check(s, now);
+    // Messages begun: forgotten once complete, checked (and closed) once past their time.
+    const QSet<ClientSession *> messages = m_messages;
+    for (ClientSession *s : messages) {
+        const WebSocketConnection *c = s->connection();
+        if (!c || !c->messageInProgress() || closing.contains(s)) {
+            m_messages.remove(s);
+        } else if (c->messageInProgressForMs() > m_settings.fragmentTimeoutMs) {
+            m_messages.remove(s);
+            check(s, now);
+        }
+    }
     // Of the bucket, only the sessions whose earliest deadline has come: the bucket holds the
     // times, so a bucket of idle sessions is read without touching one of them. The others
     // make the bucket's new bound; the checks lower it with the dues they set.

@@ -43,6 +43,9 @@ public:
     void remove(ClientSession *session);
     /// Watch a closing session every tick until it is removed.
     void watchClosing(ClientSession *session);
+    /// Watch a session whose message has begun every tick until the message is complete, so
+    /// --fragment-timeout holds to the second (a bucket alone is looked at every few seconds).
+    void watchMessage(ClientSession *session);
 
     /// Monotonic milliseconds, the clock of every deadline here.
     static qint64 nowMs();
@@ -68,6 +71,7 @@ private:
     TickSchedule m_schedule;
     std::vector<Bucket> m_buckets;
     QSet<ClientSession *> m_closing;
+    QSet<ClientSession *> m_messages;   // a message begun and, when last looked at, not complete
     std::vector<ClientSession *> m_due; // a tick's sessions to check (kept: no allocation)
     size_t m_fill = 0;                  // round-robin placement of new sessions
     qint64 m_armed = -1;                // the tick the timer is set for, or -1

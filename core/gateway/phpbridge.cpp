@@ -146,8 +146,8 @@ bool PhpBridge::replay(ClientSession *s, const ReplayRequest &replay, QString *e
         *error = QStringLiteral("the inbound memory budget is spent");
         return false;
     }
-    s->queue.append({replay.body, nowMs(), replay.binary,
-                     std::make_shared<const ReplayRequest>(replay), {}});
+    s->queue.append(
+        {replay.body, nowMs(), replay.binary, std::make_shared<const ReplayRequest>(replay), {}});
     s->queuedBytes += replay.body.size();
     m_recorder->metrics()->queuedMessages.fetch_add(1, std::memory_order_relaxed);
     dispatchNext(s);

@@ -179,8 +179,10 @@ void WebSocketConnection::process(QByteArrayView data) {
             break;
         }
     }
-    if (m_state != State::Closed && m_parser.messageInProgress() && !m_messageSince.isValid())
+    if (m_state != State::Closed && m_parser.messageInProgress() && !m_messageSince.isValid()) {
         m_messageSince.start();
+        m_handler->onWebSocketMessageBegun(); // last: it may delete us
+    }
 }
 
 void WebSocketConnection::answerPing(const QByteArray &payload) {

@@ -55,6 +55,9 @@ public:
         virtual void onWebSocketClosing(int code, const QByteArray &reason) = 0;
         /// bytesToWrite() dropped to zero after having been above zero.
         virtual void onWebSocketDrained() {}
+        /// A data message has begun and is not complete yet (messageInProgressForMs() counts
+        /// from now).
+        virtual void onWebSocketMessageBegun() {}
         /// The connection is over; no callback follows. The handler may delete the connection
         /// from inside any callback.
         virtual void onWebSocketClosed(const WebSocketCloseInfo &info) = 0;
@@ -90,6 +93,7 @@ public:
     qint64 bufferedInboundBytes() const { return m_parser.bufferedBytes(); }
     /// A data message has begun and is not complete; for how long (ms). 0 when none.
     qint64 messageInProgressForMs() const;
+    bool messageInProgress() const { return m_parser.messageInProgress(); }
     /// ms since close() or a protocol error sent our close frame; 0 when not Closing.
     qint64 closingForMs() const;
     /// Data messages that arrived after our close frame and were not delivered.

@@ -497,6 +497,29 @@ private slots:
         QCOMPARE(t.errors(Metrics::FragmentTimeout), 2);
     }
 
+    void unfinishedMessageTimesOutToTheSecond() {
+        // With the default ping interval a bucket is looked at every 7 s; a message begun is
+        // watched every tick, so a 1 s timeout closes within about 2 s, not 8.
+        Gateway::Settings s = GatewayTestbed::defaults();
+        s.pingIntervalSec = 30;
+        s.fragmentTimeoutMs = 1000;
+        GatewayTestbed t(s);
+        QVERIFY(t.start());
+        for (int i = 0; i < 2; ++i) {
+            RawWebSocketClient c;
+            QVERIFY(c.open(t.port()));
+            QTest::qWait(300 + 400 * i); // begun at different points of the tick
+            c.send(RawWebSocketClient::frame(1, "start of", false));
+            QElapsedTimer since;
+            since.start();
+            QVERIFY(c.waitForClose(6000));
+            QCOMPARE(c.closeCode, 1008);
+            QVERIFY2(since.elapsed() >= 950 && since.elapsed() < 3500,
+                     QByteArray::number(since.elapsed()).constData());
+        }
+        QCOMPARE(t.errors(Metrics::FragmentTimeout), 2);
+    }
+
     void closedClientThatNeverReadsIsAbortedWithoutPings() {
         Gateway::Settings s = GatewayTestbed::defaults();
         s.pingIntervalSec = 0;
