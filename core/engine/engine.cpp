@@ -39,8 +39,9 @@ namespace {
 constexpr int FpmPollIntervalMs = 5000;
 constexpr int ManagedPhpChildren = 8;
 constexpr int ManagedPhpStartTimeoutMs = 15000;
-constexpr int AutoTokenBytes = 32;      // --push-token auto: 256 random bits
-constexpr int InstanceIdHexDigits = 32; // 128 random bits
+constexpr int AutoTokenBytes = 32;       // --push-token auto: 256 random bits
+constexpr int MinStrongTokenLength = 16; // shorter push tokens are warned about at start
+constexpr int InstanceIdHexDigits = 32;  // 128 random bits
 // The admin API's snapshots: published this often while it reads, until this long after.
 constexpr int AdminSnapshotIntervalMs = 1000;
 constexpr int AdminSnapshotLingerMs = 60000;
@@ -529,6 +530,15 @@ void Engine::logStarted() {
                                     ? QStringLiteral(" (token generated at start, given to "
                                                      "PHP as WS_PUSH_TOKEN)")
                                     : QStringLiteral(" (bearer token required)")));
+    if (!c.pushToken.isEmpty() && c.pushToken.size() < MinStrongTokenLength)
+        Q_EMIT logLine(
+            QStringLiteral("warning"),
+            QStringLiteral("the push token has only %1 character(s): use %2 or more random "
+                           "ones (--push-token auto generates one); a short token "
+                           "can be guessed, and the traffic log masks it wherever it "
+                           "appears")
+                .arg(c.pushToken.size())
+                .arg(MinStrongTokenLength));
     if (c.pushEnabled || !c.pushPrefix.isEmpty())
         Q_EMIT logLine(QStringLiteral("info"),
                        c.pushToken.isEmpty()
