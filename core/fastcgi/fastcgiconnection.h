@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 class FdStream;
 class QIODevice;
@@ -139,9 +140,11 @@ private:
     // The socket's last error, for the connect-failure text; unset: none reported.
     std::optional<QLocalSocket::LocalSocketError> m_localError;
     std::optional<QAbstractSocket::SocketError> m_tcpError;
-    QByteArray m_head;    // BEGIN_REQUEST + PARAMS (+ small STDIN), reused between requests
-    QByteArray m_body;    // shared with the caller's PhpRequest until written
-    QByteArray m_readBuf; // reused between reads
+    QByteArray m_head;          // BEGIN_REQUEST + PARAMS (+ small STDIN), reused between requests
+    QByteArray m_body;          // shared with the caller's PhpRequest until written
+    QByteArray m_recordHeaders; // a body of several records: their headers
+    std::vector<QByteArrayView> m_parts; // ... and the gather write's parts (reused)
+    QByteArray m_readBuf;                // reused between reads
     FastCgiRecordParser m_records;
     CgiResponseParser m_cgi;
     PhpResponse m_response;

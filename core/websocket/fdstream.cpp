@@ -29,6 +29,8 @@ constexpr qint64 kMaxReadBytesPerActivation = 256 * 1024;
 constexpr int kMaxIovecs = 64;
 // Parts handed to one write() call.
 constexpr int kMaxSendParts = 3;
+// Views handed to one sendmsg() by the write() of many parts (IOV_MAX is 1024).
+constexpr int kMaxGatherParts = 256;
 
 void readAddress(int fd, bool peer, QHostAddress &address, quint16 &port) {
     sockaddr_storage ss{};
@@ -185,6 +187,61 @@ void FdStream::write(const QByteArray &head, const QByteArray &body, const QByte
     }
     const QByteArray parts[3] = {head, body, tail};
     send(parts, 3);
+}
+
+void FdStream::write(const QByteArrayView *parts, qsizetype count) {
+    if (m_fd < 0 || m_writeFailed || m_writeClosed)
+        return;
+    qsizetype first = 0;  // the first part not wholly sent
+    qsizetype offset = 0; // bytes of it already sent
+    while (m_queue.isEmpty() && first < count) {
+        iovec iov[kMaxGatherParts];
+        int k = 0;
+        qint64 batch = 0;
+        for (qsizetype i = first; i < count && k < kMaxGatherParts; ++i) {
+            const qsizetype skip = i == first ? offset : 0;
+            if (parts[i].size() <= skip)
+                continue;
+            iov[k].iov_base = const_cast<char *>(parts[i].data() + skip);
+            iov[k].iov_len = size_t(parts[i].size() - skip);
+            batch += qint64(iov[k].iov_len);
+            ++k;
+        }
+        if (k == 0)
+            return;
+        ssize_t n = sendVector(m_fd, iov, k);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                writeFailed(errno);
+                return;
+            }
+            n = 0;
+        }
+        for (qint64 sent = n; first < count;) {
+            const qsizetype left = parts[first].size() - offset;
+            if (sent < left) {
+                offset += qsizetype(sent);
+                break;
+            }
+            sent -= left;
+            ++first;
+            offset = 0;
+        }
+        if (n < batch)
+            break; // the kernel is full: the rest waits for the socket to drain
+    }
+    // What is left, copied: the caller's buffers may go once this returns.
+    qsizetype rest = 0;
+    for (qsizetype i = first; i < count; ++i)
+        rest += parts[i].size() - (i == first ? offset : 0);
+    if (rest == 0)
+        return;
+    QByteArray copy;
+    copy.reserve(rest);
+    for (qsizetype i = first; i < count; ++i)
+        copy.append(parts[i].sliced(i == first ? offset : 0));
+    enqueue(copy, 0);
+    ensureWriteNotifier();
 }
 
 void FdStream::send(const QByteArray *parts, int count) {
@@ -417,6 +474,7 @@ FdStream::~FdStream() = default;
 void FdStream::write(const QByteArray &) {}
 void FdStream::write(const QByteArray &, const QByteArray &) {}
 void FdStream::write(const QByteArray &, const QByteArray &, const QByteArray &) {}
+void FdStream::write(const QByteArrayView *, qsizetype) {}
 std::unique_ptr<FdStream> FdStream::connectUnix(const QByteArray &) {
     return nullptr;
 }

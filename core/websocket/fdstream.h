@@ -31,6 +31,10 @@ public:
     /// Three parts in one gather write (a FastCGI request: params, the body by reference, the
     /// record that ends STDIN).
     void write(const QByteArray &head, const QByteArray &body, const QByteArray &tail);
+    /// Any number of parts, in order, in as few sendmsg() calls as the kernel takes them (a
+    /// FastCGI body of several records: their headers between slices of the message). The
+    /// parts need live only during the call: what the kernel does not take at once is copied.
+    void write(const QByteArrayView *parts, qsizetype count);
     /// A write was refused by the kernel (reported to the listener from the event loop).
     bool writeFailed() const { return m_writeFailed; }
     qint64 bytesToWrite() const override { return m_queuedBytes; }

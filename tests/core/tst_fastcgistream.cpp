@@ -151,6 +151,7 @@ private slots:
         QTest::newRow("65535: the largest single record") << 65535 << 2;
         QTest::newRow("65536: two records") << 65536 << 3;
         QTest::newRow("1 MiB: more than the socket buffer takes") << 1024 * 1024 << 18;
+        QTest::newRow("16 MiB: more parts than one sendmsg takes") << 16 * 1024 * 1024 << 258;
     }
     void echoesEveryBodySize() {
         QFETCH(int, size);
@@ -162,7 +163,9 @@ private slots:
         QCOMPARE(c.state(), FastCgiConnection::State::Idle);
         QSignalSpy finished(&c, &FastCgiConnection::finished);
         const QByteArray body = pattern(size);
-        QVERIFY(c.start(request(body), true));
+        // The request's own copy of the body is gone once start() returns (as a message's is
+        // when the gateway moves on): what the kernel did not take must not point into it.
+        QVERIFY(c.start(request(pattern(size)), true));
         QCOMPARE(c.state(), FastCgiConnection::State::Busy);
         const ReadRequest got = pair.readRequest();
         QVERIFY(got.complete);
