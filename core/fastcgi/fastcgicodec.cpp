@@ -144,6 +144,23 @@ void FastCgiCodec::appendStream(QByteArray &out, quint8 type, quint16 requestId,
     writer.finish();
 }
 
+void FastCgiCodec::streamViews(QByteArray &headers, std::vector<QByteArrayView> &parts, quint8 type,
+                               quint16 requestId, QByteArrayView data) {
+    const qsizetype records =
+        (data.size() + FastCgi::MaxContentBytes - 1) / FastCgi::MaxContentBytes;
+    headers.resize((records + 1) * FastCgi::HeaderBytes); // before any view points into it
+    parts.reserve(parts.size() + size_t(records) * 2 + 1);
+    for (qsizetype r = 0; r <= records; ++r) {
+        const qsizetype at = r * FastCgi::MaxContentBytes;
+        const qsizetype n = std::min<qsizetype>(data.size() - at, FastCgi::MaxContentBytes);
+        char *header = headers.data() + r * FastCgi::HeaderBytes;
+        writeRecordHeader(header, type, requestId, quint16(r < records ? n : 0));
+        parts.emplace_back(header, FastCgi::HeaderBytes);
+        if (r < records)
+            parts.push_back(data.sliced(at, n));
+    }
+}
+
 void FastCgiCodec::appendBeginRequest(QByteArray &out, quint16 requestId, quint16 role,
                                       bool keepConn) {
     const char body[8] = {

@@ -6,6 +6,8 @@
 #include <QPair>
 #include <QString>
 
+#include <vector>
+
 /// Wire constants of FastCGI 1.0 (the specification's names, as C++ enums).
 namespace FastCgi {
 
@@ -68,6 +70,11 @@ public:
     static void appendStream(QByteArray &out, quint8 type, quint16 requestId, QByteArrayView data);
     /// How many bytes appendStream() appends for `dataBytes` of data.
     static qsizetype streamBytes(qsizetype dataBytes);
+    /// The same stream without copying `data`: `headers` becomes the records' headers (the
+    /// ending one included), and the views to write, in order, are appended to `parts`; they
+    /// point into `headers` and `data`, which must stay unchanged while they are used.
+    static void streamViews(QByteArray &headers, std::vector<QByteArrayView> &parts, quint8 type,
+                            quint16 requestId, QByteArrayView data);
 
     static void appendBeginRequest(QByteArray &out, quint16 requestId, quint16 role, bool keepConn);
     static void appendEndRequest(QByteArray &out, quint16 requestId, quint32 appStatus,

@@ -25,6 +25,8 @@ constexpr quint16 kRequestId = 1;
 constexpr qsizetype kInlineBodyBytes = 4 * 1024;
 // Buffers bigger than this are released after a request instead of being kept for reuse.
 constexpr qsizetype kRetainedBufferBytes = 256 * 1024;
+// Gather-write parts kept between requests (16 KiB of views: two per 64 KiB record).
+constexpr size_t kRetainedParts = 1024;
 // At most this much is read from the device per read() call.
 constexpr qsizetype kReadChunkBytes = 256 * 1024;
 // STDERR kept per request; PHP warnings in a loop must not grow memory without bound.
@@ -197,24 +199,21 @@ void FastCgiConnection::writeRequest() {
                                       : m_device->errorString()));
 }
 
+void FastCgiConnection::releaseParts() {
+    m_parts.clear();
+    if (m_parts.capacity() > kRetainedParts) { // kept only for bodies up to ~32 MiB
+        m_parts = std::vector<QByteArrayView>();
+        m_recordHeaders = QByteArray();
+    }
+}
+
 bool FastCgiConnection::writeToDevice() {
     bool ok = m_device->write(m_head) == m_head.size();
     if (ok && !m_body.isEmpty()) {
-        const char *data = m_body.constData();
-        qsizetype left = m_body.size();
-        char header[FastCgi::HeaderBytes];
-        while (ok && left > 0) {
-            const quint16 n = quint16(std::min<qsizetype>(left, FastCgi::MaxContentBytes));
-            FastCgiCodec::writeRecordHeader(header, FastCgi::Stdin, kRequestId, n);
-            ok = m_device->write(header, FastCgi::HeaderBytes) == FastCgi::HeaderBytes &&
-                 m_device->write(data, n) == n;
-            data += n;
-            left -= n;
-        }
-        if (ok) {
-            FastCgiCodec::writeRecordHeader(header, FastCgi::Stdin, kRequestId, 0);
-            ok = m_device->write(header, FastCgi::HeaderBytes) == FastCgi::HeaderBytes;
-        }
+        FastCgiCodec::streamViews(m_recordHeaders, m_parts, FastCgi::Stdin, kRequestId, m_body);
+        for (const QByteArrayView part : m_parts)
+            ok = ok && m_device->write(part.data(), part.size()) == part.size();
+        releaseParts();
     }
     // Hand the bytes to the kernel now rather than on the next event-loop turn: saves a
     // round trip through the loop (and a notifier toggle) per request.
@@ -239,25 +238,11 @@ bool FastCgiConnection::writeToStream() {
     } else {
         // Records of at most 64 KiB each: their headers between slices of the message, in one
         // gather write straight from its buffer (no copy unless the kernel cannot take it all).
-        const qsizetype records =
-            (m_body.size() + FastCgi::MaxContentBytes - 1) / FastCgi::MaxContentBytes;
-        m_recordHeaders.resize(records * FastCgi::HeaderBytes);
-        m_parts.clear();
-        m_parts.reserve(size_t(records) * 2 + 2);
         m_parts.emplace_back(m_head);
-        for (qsizetype r = 0; r < records; ++r) {
-            const qsizetype at = r * FastCgi::MaxContentBytes;
-            const qsizetype n = std::min<qsizetype>(m_body.size() - at, FastCgi::MaxContentBytes);
-            char *header = m_recordHeaders.data() + r * FastCgi::HeaderBytes;
-            FastCgiCodec::writeRecordHeader(header, FastCgi::Stdin, kRequestId, quint16(n));
-            m_parts.emplace_back(header, FastCgi::HeaderBytes);
-            m_parts.emplace_back(m_body.constData() + at, n);
-        }
-        m_parts.emplace_back(endOfStdin());
-        m_requestBytes =
-            m_head.size() + m_recordHeaders.size() + m_body.size() + endOfStdin().size();
+        FastCgiCodec::streamViews(m_recordHeaders, m_parts, FastCgi::Stdin, kRequestId, m_body);
+        m_requestBytes = m_head.size() + m_recordHeaders.size() + m_body.size();
         m_stream->write(m_parts.data(), qsizetype(m_parts.size()));
-        m_parts.clear();
+        releaseParts();
     }
     // A refused first write sent nothing (safe to retry elsewhere); the failure itself reaches
     // onStreamClosed() from the event loop.

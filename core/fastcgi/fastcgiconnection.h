@@ -108,6 +108,7 @@ private:
     void onStreamClosed(ByteStream::CloseReason reason, const QString &detail) override;
     bool writeToStream();
     bool writeToDevice();
+    void releaseParts();         // after a gather write: keeps small buffers for the next request
     void endFinishingDirectly(); // finished() held back by m_finishDirectly, emitted now
     void flushDevice();
     void onBytesWritten(qint64 bytes);

@@ -29,7 +29,8 @@ constexpr qint64 kMaxReadBytesPerActivation = 256 * 1024;
 constexpr int kMaxIovecs = 64;
 // Parts handed to one write() call.
 constexpr int kMaxSendParts = 3;
-// Views handed to one sendmsg() by the write() of many parts (IOV_MAX is 1024).
+// Views handed to the one sendmsg() of a write() of many parts (IOV_MAX is 1024); the kernel
+// takes ~200 KiB of a unix socket at once, far less than 128 records of 64 KiB.
 constexpr int kMaxGatherParts = 256;
 
 void readAddress(int fd, bool peer, QHostAddress &address, quint16 &port) {
@@ -194,29 +195,23 @@ void FdStream::write(const QByteArrayView *parts, qsizetype count) {
         return;
     qsizetype first = 0;  // the first part not wholly sent
     qsizetype offset = 0; // bytes of it already sent
-    while (m_queue.isEmpty() && first < count) {
+    if (m_queue.isEmpty()) {
+        // One sendmsg(): a refused one sent nothing (writeFailed() says so, and the FastCGI
+        // pool may retry elsewhere), and the kernel rarely takes more than one batch anyway.
         iovec iov[kMaxGatherParts];
         int k = 0;
-        qint64 batch = 0;
-        for (qsizetype i = first; i < count && k < kMaxGatherParts; ++i) {
-            const qsizetype skip = i == first ? offset : 0;
-            if (parts[i].size() <= skip)
+        for (qsizetype i = 0; i < count && k < kMaxGatherParts; ++i) {
+            if (parts[i].isEmpty())
                 continue;
-            iov[k].iov_base = const_cast<char *>(parts[i].data() + skip);
-            iov[k].iov_len = size_t(parts[i].size() - skip);
-            batch += qint64(iov[k].iov_len);
+            iov[k].iov_base = const_cast<char *>(parts[i].data());
+            iov[k].iov_len = size_t(parts[i].size());
             ++k;
         }
         if (k == 0)
             return;
-        ssize_t n = sendVector(m_fd, iov, k);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                writeFailed(errno);
-                return;
-            }
-            n = 0;
-        }
+        const qint64 n = sendOrFail(iov, k);
+        if (n < 0)
+            return;
         for (qint64 sent = n; first < count;) {
             const qsizetype left = parts[first].size() - offset;
             if (sent < left) {
@@ -227,8 +222,6 @@ void FdStream::write(const QByteArrayView *parts, qsizetype count) {
             ++first;
             offset = 0;
         }
-        if (n < batch)
-            break; // the kernel is full: the rest waits for the socket to drain
     }
     // What is left, copied: the caller's buffers may go once this returns.
     qsizetype rest = 0;
@@ -244,6 +237,16 @@ void FdStream::write(const QByteArrayView *parts, qsizetype count) {
     ensureWriteNotifier();
 }
 
+qint64 FdStream::sendOrFail(iovec *iov, int count) {
+    const ssize_t n = sendVector(m_fd, iov, count);
+    if (n >= 0)
+        return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return 0;
+    writeFailed(errno);
+    return -1;
+}
+
 void FdStream::send(const QByteArray *parts, int count) {
     Q_ASSERT(count <= kMaxSendParts);
     iovec iov[kMaxSendParts];
@@ -257,14 +260,9 @@ void FdStream::send(const QByteArray *parts, int count) {
     }
     if (k == 0)
         return;
-    ssize_t n = sendVector(m_fd, iov, k);
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            writeFailed(errno);
-            return;
-        }
-        n = 0;
-    }
+    const qint64 n = sendOrFail(iov, k);
+    if (n < 0)
+        return;
     // Keep what the kernel did not take, by reference.
     qint64 sent = n;
     for (int i = 0; i < count; ++i) {

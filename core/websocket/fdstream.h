@@ -14,6 +14,8 @@ class QSocketNotifier;
 /// shared scratch buffer, writes straight to the kernel and keeps only the unsent tail (by
 /// reference). An idle stream holds one read notifier and no buffers. POSIX only: adopt()
 /// returns nullptr elsewhere.
+struct iovec;
+
 class FdStream final : public ByteStream {
 public:
     /// Takes ownership of `fd`, an accepted and connected socket (closed on failure too): sets
@@ -31,9 +33,9 @@ public:
     /// Three parts in one gather write (a FastCGI request: params, the body by reference, the
     /// record that ends STDIN).
     void write(const QByteArray &head, const QByteArray &body, const QByteArray &tail);
-    /// Any number of parts, in order, in as few sendmsg() calls as the kernel takes them (a
-    /// FastCGI body of several records: their headers between slices of the message). The
-    /// parts need live only during the call: what the kernel does not take at once is copied.
+    /// Any number of parts, in order, in one sendmsg() (a FastCGI body of several records:
+    /// their headers between slices of the message). The parts need live only during the
+    /// call: what the kernel does not take at once is copied.
     void write(const QByteArrayView *parts, qsizetype count);
     /// A write was refused by the kernel (reported to the listener from the event loop).
     bool writeFailed() const { return m_writeFailed; }
@@ -58,6 +60,8 @@ private:
     void onReadable();
     void onWritable();
     void send(const QByteArray *parts, int count); // writes now what the kernel takes
+    /// sendmsg(): the bytes the kernel took (0 when it is full), or -1 once writeFailed().
+    qint64 sendOrFail(iovec *iov, int count);
     void flushQueue();
     void enqueue(const QByteArray &data, qsizetype offset);
     void ensureWriteNotifier();

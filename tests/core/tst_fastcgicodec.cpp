@@ -4,6 +4,8 @@
 #include <QRandomGenerator>
 #include <QTest>
 
+#include <vector>
+
 namespace {
 
 struct Record {
@@ -255,6 +257,22 @@ void TestFastCgiCodec::recordContentSizes() {
     bool terminated = false;
     QCOMPARE(streamOf(parsed, FastCgi::Stdout, &terminated), data);
     QVERIFY(terminated);
+
+    // The same bytes as views, after what `parts` held: the data itself is referenced, never
+    // copied, and the headers are all that is written.
+    QByteArray headers;
+    std::vector<QByteArrayView> parts{QByteArrayView("before")};
+    FastCgiCodec::streamViews(headers, parts, FastCgi::Stdout, 1, data);
+    QCOMPARE(parts.size(), size_t(1 + 2 * records + 1));
+    QCOMPARE(headers.size(), qsizetype(8 * (records + 1)));
+    QByteArray joined;
+    for (size_t i = 1; i < parts.size(); ++i) {
+        joined += parts[i];
+        if (i % 2 == 0) // data slices alternate with headers
+            QVERIFY(parts[i].data() >= data.constData() &&
+                    parts[i].data() + parts[i].size() <= data.constData() + data.size());
+    }
+    QCOMPARE(joined, out);
 }
 
 void TestFastCgiCodec::streamSplitting_data() {
