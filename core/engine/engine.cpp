@@ -3,6 +3,7 @@
 #include "cluster/clientroute.h"
 #include "cluster/noderouter.h"
 #include "cluster/redisbroker.h"
+#include "config/configurationvalues.h"
 #include "engine/gatewaysettings.h"
 #include "fastcgi/fastcgipool.h"
 #include "fpm/fpmpoller.h"
@@ -457,7 +458,8 @@ bool Engine::startShard(int index, quint16 port, QString *error) {
     if (!ok) {
         // As the push listener's: the option and address first ("Address already in use"
         // alone does not say which of the two ports).
-        *error = QStringLiteral("--listen %1:%2: %3").arg(c.listenHost).arg(port).arg(*error);
+        *error = QStringLiteral("--listen %1: %2")
+                     .arg(ConfigurationValues::hostPortText(c.listenHost, port), *error);
         return false;
     }
     Gateway *g = sh->gateway.get();
@@ -530,14 +532,15 @@ void Engine::logStarted() {
                                     ? QStringLiteral(" (token generated at start, given to "
                                                      "PHP as WS_PUSH_TOKEN)")
                                     : QStringLiteral(" (bearer token required)")));
-    if (!c.pushToken.isEmpty() && c.pushToken.size() < MinStrongTokenLength)
+    if ((c.pushEnabled || !c.pushPrefix.isEmpty()) && !c.pushToken.isEmpty() &&
+        c.pushToken.toUtf8().size() < MinStrongTokenLength)
         Q_EMIT logLine(
             QStringLiteral("warning"),
             QStringLiteral("the push token has only %1 character(s): use %2 or more random "
                            "ones (--push-token auto generates one); a short token "
                            "can be guessed, and the traffic log masks it wherever it "
                            "appears")
-                .arg(c.pushToken.size())
+                .arg(c.pushToken.toUtf8().size())
                 .arg(MinStrongTokenLength));
     if (c.pushEnabled || !c.pushPrefix.isEmpty())
         Q_EMIT logLine(QStringLiteral("info"),

@@ -141,7 +141,7 @@ std::unique_ptr<AdminApi> Engine::makeAdminApi() {
 
 void Engine::attachPushApis() {
     const Configuration &c = m_config;
-    // The first server attached is the one /metrics counts: the listener when there is one.
+    // The push listener's API, then the one below --push-prefix: /metrics adds both up.
     if (m_httpServer) {
         m_pushApi = makePushApi(hostNames(c.pushHost), isWildcardHost(c.pushHost));
         m_adminApi = makeAdminApi();
