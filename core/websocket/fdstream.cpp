@@ -49,6 +49,19 @@ void readAddress(int fd, bool peer, QHostAddress &address, quint16 &port) {
     }
 }
 
+// The non-empty parts (QByteArray or QByteArrayView) as at most `max` iovecs; how many.
+template <typename Part> int gather(iovec *iov, int max, const Part *parts, qsizetype count) {
+    int k = 0;
+    for (qsizetype i = 0; i < count && k < max; ++i) {
+        if (parts[i].isEmpty())
+            continue;
+        iov[k].iov_base = const_cast<char *>(parts[i].data());
+        iov[k].iov_len = size_t(parts[i].size());
+        ++k;
+    }
+    return k;
+}
+
 // sendmsg() rather than writev(): MSG_NOSIGNAL, so a reset peer is an error, not SIGPIPE.
 ssize_t sendVector(int fd, iovec *iov, int count) {
     msghdr msg{};
@@ -199,14 +212,7 @@ void FdStream::write(const QByteArrayView *parts, qsizetype count) {
         // One sendmsg(): a refused one sent nothing (writeFailed() says so, and the FastCGI
         // pool may retry elsewhere), and the kernel rarely takes more than one batch anyway.
         iovec iov[kMaxGatherParts];
-        int k = 0;
-        for (qsizetype i = 0; i < count && k < kMaxGatherParts; ++i) {
-            if (parts[i].isEmpty())
-                continue;
-            iov[k].iov_base = const_cast<char *>(parts[i].data());
-            iov[k].iov_len = size_t(parts[i].size());
-            ++k;
-        }
+        const int k = gather(iov, kMaxGatherParts, parts, count);
         if (k == 0)
             return;
         const qint64 n = sendOrFail(iov, k);
@@ -250,14 +256,7 @@ qint64 FdStream::sendOrFail(iovec *iov, int count) {
 void FdStream::send(const QByteArray *parts, int count) {
     Q_ASSERT(count <= kMaxSendParts);
     iovec iov[kMaxSendParts];
-    int k = 0;
-    for (int i = 0; i < count; ++i) {
-        if (parts[i].isEmpty())
-            continue;
-        iov[k].iov_base = const_cast<char *>(parts[i].constData());
-        iov[k].iov_len = size_t(parts[i].size());
-        ++k;
-    }
+    const int k = gather(iov, kMaxSendParts, parts, count);
     if (k == 0)
         return;
     const qint64 n = sendOrFail(iov, k);
