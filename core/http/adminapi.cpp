@@ -465,18 +465,13 @@ quint64 AdminApi::requestCount(const QByteArray &route, int status) const {
 }
 
 QByteArray AdminApi::metricsText(std::initializer_list<const AdminApi *> apis) {
-    QMap<std::pair<QByteArray, int>, quint64> counts;
+    QList<const ApiRequest::Counts *> counts;
     for (const AdminApi *api : apis) {
-        if (!api)
-            continue;
-        for (auto it = api->m_counts.begin(); it != api->m_counts.end(); ++it)
-            counts[it.key()] += it.value();
+        if (api)
+            counts.append(&api->m_counts);
     }
-    QByteArray out = "# HELP wsgate_admin_requests_total Admin API requests by route and status "
-                     "code.\n"
-                     "# TYPE wsgate_admin_requests_total counter\n";
-    for (auto it = counts.begin(); it != counts.end(); ++it)
-        out += "wsgate_admin_requests_total{route=\"" + it.key().first + "\",status=\"" +
-               QByteArray::number(it.key().second) + "\"} " + QByteArray::number(it.value()) + '\n';
+    QByteArray out;
+    ApiRequest::appendCounts(out, "wsgate_admin_requests_total",
+                             "Admin API requests by route and status code.", counts);
     return out;
 }

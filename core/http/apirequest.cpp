@@ -60,3 +60,18 @@ std::optional<HttpResponse> ApiRequest::checkBody(const HttpRequest &request, bo
                                            .arg(QString::fromUtf8(type)));
     return std::nullopt;
 }
+
+void ApiRequest::appendCounts(QByteArray &out, const QByteArray &name, const QByteArray &help,
+                              const QList<const Counts *> &counts) {
+    Counts total;
+    for (const Counts *c : counts) {
+        if (!c)
+            continue;
+        for (auto it = c->begin(); it != c->end(); ++it)
+            total[it.key()] += it.value();
+    }
+    out += "# HELP " + name + ' ' + help + "\n# TYPE " + name + " counter\n";
+    for (auto it = total.begin(); it != total.end(); ++it)
+        out += name + "{route=\"" + it.key().first + "\",status=\"" +
+               QByteArray::number(it.key().second) + "\"} " + QByteArray::number(it.value()) + '\n';
+}

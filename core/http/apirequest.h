@@ -5,8 +5,11 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QList>
+#include <QMap>
 
 #include <optional>
+#include <utility>
 
 /// The checks the push API and the admin API make alike on a request, after its Host and
 /// Origin (RequestTrust): its bearer token, its method and its body. Pure functions.
@@ -28,4 +31,11 @@ public:
     /// JSON; nullopt: go on.
     static std::optional<HttpResponse> checkBody(const HttpRequest &request, bool post,
                                                  QByteArrayView label);
+
+    /// Requests answered, by (route, status).
+    using Counts = QMap<std::pair<QByteArray, int>, quint64>;
+    /// The Prometheus counter `name`{route,status}: these APIs' counts added up (a listener's
+    /// and the --push-prefix one's), the family named once.
+    static void appendCounts(QByteArray &out, const QByteArray &name, const QByteArray &help,
+                             const QList<const Counts *> &counts);
 };

@@ -482,7 +482,7 @@ quint64 PushApi::requestCount(const QByteArray &route, int status) const {
 }
 
 QByteArray PushApi::metricsText(std::initializer_list<const PushApi *> apis) {
-    QMap<std::pair<QByteArray, int>, quint64> counts;
+    QList<const ApiRequest::Counts *> counts;
     quint64 accepted = 0;
     qint64 open = 0;
     quint64 refused[int(HttpServer::ClientError::Count)] = {};
@@ -490,8 +490,7 @@ QByteArray PushApi::metricsText(std::initializer_list<const PushApi *> apis) {
     for (const PushApi *api : apis) {
         if (!api)
             continue;
-        for (auto it = api->m_counts.begin(); it != api->m_counts.end(); ++it)
-            counts[it.key()] += it.value();
+        counts.append(&api->m_counts);
         if (!api->m_server)
             continue;
         served = true;
@@ -502,12 +501,8 @@ QByteArray PushApi::metricsText(std::initializer_list<const PushApi *> apis) {
             refused[k] += c.error(HttpServer::ClientError(k));
     }
     QByteArray out;
-    out += "# HELP wsgate_push_requests_total Push API requests by route and status code.\n"
-           "# TYPE wsgate_push_requests_total counter\n";
-    for (auto it = counts.begin(); it != counts.end(); ++it) {
-        out += "wsgate_push_requests_total{route=\"" + it.key().first + "\",status=\"" +
-               QByteArray::number(it.key().second) + "\"} " + QByteArray::number(it.value()) + '\n';
-    }
+    ApiRequest::appendCounts(out, "wsgate_push_requests_total",
+                             "Push API requests by route and status code.", counts);
     if (!served)
         return out;
     out += "# HELP wsgate_push_http_connections_total Push API connections accepted.\n"
